@@ -1,0 +1,93 @@
+"""One connection's conversation with the hub, for doors whose users type lines of text.
+
+A line door (TCP, TLS, and later WebSocket or SSH) decodes its wire into ``str`` lines and hands
+each to :meth:`Session.receive`; the session does the username handshake, recognises ``<quit>``
+and ``/commands``, and calls the hub.  A door with a grammar of its own (IRC) would call the
+hub's methods directly instead.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from chatd.core import commands, events
+from chatd.core.errors import ChatError
+from chatd.core.text import clean
+
+if TYPE_CHECKING:
+    from chatd.core.hub import Hub
+
+QUIT_WORD = "<quit>"
+
+
+class Client(Protocol):
+    """What the hub needs from a door's connection."""
+
+    #: A short description of the other end, for log events (``"tcp 127.0.0.1:50312"``).
+    peer: str
+
+    def deliver(self, event: events.Event) -> None:
+        """Show ``event`` to the person at the other end."""
+
+    def close(self) -> None:
+        """Close the connection once everything delivered so far has been sent."""
+
+
+class Session:
+    """The hub's record of one connection: its client and, once chosen, its username."""
+
+    __slots__ = ("hub", "client", "name", "key", "_ended")
+
+    def __init__(self, hub: Hub, client: Client) -> None:
+        self.hub = hub
+        self.client = client
+        #: The username as the person typed it, or None during the handshake.
+        self.name: str | None = None
+        #: The name's comparison key (see :func:`chatd.core.names.name_key`).
+        self.key: str | None = None
+        self._ended = False
+
+    def receive(self, line: str) -> None:
+        """Act on one line the person typed (already decoded, without its line ending)."""
+        if self._ended:
+            return
+        text = clean(line).rstrip()
+        if not text.strip():
+            return
+        if text.strip() == QUIT_WORD:
+            self.quit()
+        elif self.name is None:
+            self._choose_name(text.strip())
+        elif text.startswith("//"):
+            self.hub.say(self, text[1:])
+        elif text.startswith("/"):
+            commands.run(self, text)
+        else:
+            self.hub.say(self, text)
+
+    def lost(self) -> None:
+        """The connection is gone, however that happened."""
+        self._ended = True
+        self.hub.disconnect(self)
+
+    def quit(self, reason: str | None = None) -> None:
+        self._ended = True
+        self.hub.quit(self, reason)
+
+    def tell(self, event: events.Event) -> None:
+        self.client.deliver(event)
+
+    def refuse(self, reason: str) -> None:
+        self.client.deliver(events.Refused(reason))
+
+    def _choose_name(self, name: str) -> None:
+        if name.startswith("/"):
+            if commands.is_quit(name):
+                self.quit()
+            else:
+                self.refuse("please choose a username first")
+            return
+        try:
+            self.hub.join(self, name)
+        except ChatError as refusal:
+            self.refuse(str(refusal))
