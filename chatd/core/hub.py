@@ -119,7 +119,10 @@ class Hub:
             raise NoSuchUser(recipient_name)
         if self._log_messages:
             self.log.info(
-                "{sender} -> {recipient}: {text}", sender=sender, recipient=recipient.name, text=text
+                "{sender} -> {recipient}: {text}",
+                sender=sender,
+                recipient=recipient.name,
+                text=text,
             )
         recipient.client.deliver(events.Whispered(sender, text))
         session.client.deliver(events.WhisperSent(recipient.name, text))

@@ -36,7 +36,7 @@ class Client(Protocol):
 class Session:
     """The hub's record of one connection: its client and, once chosen, its username."""
 
-    __slots__ = ("hub", "client", "name", "key", "_ended")
+    __slots__ = ("_ended", "client", "hub", "key", "name")
 
     def __init__(self, hub: Hub, client: Client) -> None:
         self.hub = hub
