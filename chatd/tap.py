@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from twisted.application import strports
+from twisted.internet import endpoints
 from twisted.python import usage
 
 from chatd.core.hub import Hub
@@ -85,6 +86,8 @@ class Options(usage.Options):
             raise usage.UsageError(f"--port must be at most 65535, not {self['port']}")
         if self["motd"] is not None:
             self["motd-lines"] = read_motd(self["motd"])
+        for description in self.endpoints():
+            check_endpoint(description)
 
     def endpoints(self) -> list[str]:
         """The endpoint descriptions to listen on."""
@@ -96,6 +99,18 @@ class Options(usage.Options):
         family = "tcp6" if ":" in interface else "tcp"
         escaped = interface.replace(":", "\\:")
         return [f"{family}:{self['port']}:interface={escaped}"]
+
+
+def check_endpoint(description: str) -> None:
+    """Raise a UsageError unless ``description`` is a server endpoint we could listen on.
+
+    Checked while parsing options so that a typo is a one-line usage error, not a traceback from
+    makeService.  The parsers only store the reactor, so none is needed (or installed) here.
+    """
+    try:
+        endpoints.serverFromString(None, description)
+    except Exception as error:  # the parsers raise ValueError, TypeError, KeyError, OSError, ...
+        raise usage.UsageError(f"cannot listen on {description!r}: {error}") from error
 
 
 def read_motd(path: str) -> tuple[str, ...]:
@@ -118,9 +133,5 @@ def makeService(options: Options) -> ChatService:
     door = LineDoorFactory(hub, max_line_length=options["max-line-length"])
     chat = ChatService(hub, [door])
     for description in options.endpoints():
-        try:
-            listener = strports.service(description, door)
-        except Exception as error:
-            raise usage.UsageError(f"cannot listen on {description!r}: {error}") from error
-        listener.setServiceParent(chat)
+        strports.service(description, door).setServiceParent(chat)
     return chat

@@ -1,0 +1,98 @@
+"""The twistd command line: option parsing, validation, and the service it builds."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from twisted.application.internet import StreamServerEndpointService
+from twisted.python import usage
+
+from chatd.service import ChatService
+from chatd.tap import Options, makeService
+
+
+def parse(*args: str) -> Options:
+    options = Options()
+    options.parseOptions(list(args))
+    return options
+
+
+def test_defaults():
+    """Without options chatd listens on TCP 33000 on every IPv4 address with the spec's limits."""
+    options = parse()
+    assert options.endpoints() == ["tcp:33000"]
+    assert options["history"] == 20
+    assert options["max-line-length"] == 4096
+    assert options["max-clients"] == 10000
+    assert not options["log-messages"]
+
+
+def test_port_and_ipv4_interface():
+    """--port and --interface make one TCP endpoint description."""
+    assert parse("--port", "4000", "--interface", "127.0.0.1").endpoints() == [
+        "tcp:4000:interface=127.0.0.1"
+    ]
+
+
+def test_ipv6_interface_is_escaped():
+    """An IPv6 interface selects tcp6 and has its colons escaped for the endpoint parser."""
+    assert parse("-p", "0", "-i", "::1").endpoints() == ["tcp6:0:interface=\\:\\:1"]
+
+
+def test_listen_replaces_port_and_is_repeatable():
+    """--listen may be given several times and then port and interface are not used."""
+    options = parse("--port", "1", "--listen", "tcp:0", "--listen", "tcp6:0")
+    assert options.endpoints() == ["tcp:0", "tcp6:0"]
+
+
+@pytest.mark.parametrize(
+    "args, complaint",
+    [
+        (["--port", "70000"], "at most 65535"),
+        (["--port", "-1"], "negative"),
+        (["--history", "-5"], "negative"),
+        (["--max-clients", "0"], "not a positive number"),
+        (["--max-line-length", "0"], "not a positive number"),
+        (["--listen", "bogus:1"], "cannot listen on 'bogus:1'"),
+        (["--listen", "tcp"], "cannot listen on 'tcp'"),
+        (["--listen", "ssl:0:privateKey=/no/such/key.pem"], "No such file"),
+        (["--motd", "/no/such/motd"], "cannot read --motd file"),
+    ],
+)
+def test_bad_values_are_usage_errors(args, complaint):
+    """Each bad option value is a usage error naming the problem, raised while parsing."""
+    with pytest.raises(usage.UsageError, match=complaint):
+        parse(*args)
+
+
+def test_motd_lines_are_cleaned(tmp_path):
+    """MOTD lines are decoded leniently and stripped of escapes like any relayed text."""
+    motd = tmp_path / "motd.txt"
+    motd.write_bytes(b"Welcome to \x1b[1mour\x1b[0m server\r\nbe nice\t!\n\xff\n")
+    assert parse("--motd", str(motd))["motd-lines"] == (
+        "Welcome to our server",
+        "be nice !",
+        "\ufffd",
+    )
+
+
+def test_make_service_has_one_listener_per_endpoint():
+    """makeService builds a ChatService whose children listen on each endpoint."""
+    chat = makeService(parse("--listen", "tcp:0", "--listen", "tcp6:0:interface=\\:\\:1"))
+    assert isinstance(chat, ChatService)
+    listeners = list(chat)
+    assert len(listeners) == 2
+    assert all(isinstance(listener, StreamServerEndpointService) for listener in listeners)
+    assert all(listener.factory is chat.doors[0] for listener in listeners)
+
+
+def test_plugin_declares_the_chatd_service_maker():
+    """The twistd plugin file names the chatd tap module and nothing heavier."""
+    plugin_path = Path(__file__).resolve().parents[1] / "twisted" / "plugins" / "chatd_plugin.py"
+    spec = importlib.util.spec_from_file_location("chatd_plugin_under_test", plugin_path)
+    plugin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugin)
+    assert plugin.chatd.tapname == "chatd"
+    assert plugin.chatd.module == "chatd.tap"
