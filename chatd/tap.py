@@ -78,7 +78,7 @@ class Options(usage.Options):
         self["motd-lines"] = ()
 
     def opt_listen(self, description: str) -> None:
-        """Twisted endpoint to listen on, e.g. tcp6:33000 or ssl:33001:privateKey=key.pem:certKey=cert.pem (repeatable; replaces --port and --interface)."""
+        """Twisted endpoint to listen on, e.g. tcp6:33000 or ssl:33001:privateKey=key.pem:certKey=cert.pem (repeatable; replaces --port and --interface)."""  # noqa: E501
         self["listen"].append(description)
 
     def postOptions(self) -> None:
