@@ -52,16 +52,17 @@ class Session:
         if self._ended:
             return
         text = clean(line).rstrip()
-        if not text.strip():
+        trimmed = text.lstrip()  # chat keeps leading spaces; commands and names do not need them
+        if not trimmed:
             return
-        if text.strip() == QUIT_WORD:
+        if trimmed == QUIT_WORD:
             self.quit()
         elif self.name is None:
-            self._choose_name(text.strip())
-        elif text.startswith("//"):
-            self.hub.say(self, text[1:])
-        elif text.startswith("/"):
-            commands.run(self, text)
+            self._choose_name(trimmed)
+        elif trimmed.startswith("//"):
+            self.hub.say(self, trimmed[1:])
+        elif trimmed.startswith("/"):
+            commands.run(self, trimmed)
         else:
             self.hub.say(self, text)
 
