@@ -6,9 +6,8 @@ from collections.abc import Sequence
 
 from twisted.application.service import MultiService
 from twisted.internet import defer
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
-from twisted.python.failure import Failure
 
 from chatd.core.hub import Hub
 from chatd.doors.line import LineDoorFactory
@@ -47,17 +46,22 @@ class ChatService(MultiService):
 
     def _close_connections(self) -> defer.Deferred[None]:
         self.hub.shutdown()
-        d = self._all_closed()
-        d.addTimeout(self.grace, self._clock())
-        d.addErrback(self._abort_stragglers)
-        return d
+        closed = self._all_closed()
+        # No cancellation: dropping the stragglers makes their connections close, which fires
+        # ``closed`` like any other close would.
+        deadline = self._clock().callLater(self.grace, self._abort_stragglers)
+        return closed.addBoth(self._stop_deadline, deadline)
 
-    def _abort_stragglers(self, failure: Failure) -> defer.Deferred[None]:
-        failure.trap(defer.TimeoutError)
+    def _abort_stragglers(self) -> None:
         self.log.warn("connections still open after {grace}s; dropping them", grace=self.grace)
         for door in self.doors:
             door.abort_all()
-        return self._all_closed()
+
+    @staticmethod
+    def _stop_deadline(result: object, deadline: IDelayedCall) -> object:
+        if deadline.active():
+            deadline.cancel()
+        return result
 
     def _all_closed(self) -> defer.Deferred[None]:
         d = defer.gatherResults([door.all_closed() for door in self.doors], consumeErrors=True)

@@ -132,8 +132,7 @@ class LineDoorFactory(ServerFactory):
         if not self._open:
             waiting, self._all_closed = self._all_closed, []
             for d in waiting:
-                if not d.called:  # a waiter that timed out was cancelled
-                    d.callback(None)
+                d.callback(None)
 
     def all_closed(self) -> defer.Deferred[None]:
         """Fires once no connection of this door is open."""
