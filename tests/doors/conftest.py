@@ -1,0 +1,125 @@
+"""Drive the line door the way Twisted tests protocols: a StringTransport per connection, no reactor.
+
+A :class:`Wire` is one connection seen from the far end: bytes go in through ``dataReceived``
+and whatever the door wrote comes back from ``transport.value()``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from twisted.internet.address import IPv4Address
+from twisted.internet.error import ConnectionDone
+from twisted.internet.testing import StringTransport
+from twisted.python.failure import Failure
+
+from chatd.core.hub import Hub
+from chatd.doors.line import LineDoor, LineDoorFactory
+
+#: The hub's clock in these tests: 2023-11-14 22:13:20 UTC, so history lines start "[22:13] ".
+FIXED_TIME = 1_700_000_000.0
+
+
+def split_lines(raw: bytes) -> list[str]:
+    """The server lines in ``raw``, checking the framing: UTF-8, every line ending in CRLF."""
+    if not raw:
+        return []
+    assert raw.endswith(b"\r\n"), f"output does not end in CRLF: {raw[-40:]!r}"
+    assert raw.count(b"\n") == raw.count(b"\r\n"), f"bare LF in output: {raw!r}"
+    assert raw.count(b"\r") == raw.count(b"\r\n"), f"bare CR in output: {raw!r}"
+    return raw.decode("utf-8").split("\r\n")[:-1]
+
+
+class Wire:
+    """One client connection to the line door, as seen from the client's side."""
+
+    def __init__(self, factory: LineDoorFactory, port: int) -> None:
+        peer = IPv4Address("TCP", "127.0.0.1", port)
+        self.door: LineDoor = factory.buildProtocol(peer)
+        self.transport = StringTransport(peerAddress=peer)
+        self.door.makeConnection(self.transport)
+
+    def send(self, *chunks: bytes) -> None:
+        """Deliver each chunk to the door as one ``dataReceived`` call."""
+        for chunk in chunks:
+            self.door.dataReceived(chunk)
+
+    def take(self) -> bytes:
+        """Everything the door wrote since the last ``take``."""
+        value = self.transport.value()
+        self.transport.clear()
+        return value
+
+    def lines(self) -> list[str]:
+        """The lines the door wrote since the last ``take``, framing checked."""
+        return split_lines(self.take())
+
+    @property
+    def closing(self) -> bool:
+        """Whether the door asked its transport to close."""
+        return bool(self.transport.disconnecting)
+
+    def drop(self, reason: type[Exception] = ConnectionDone) -> None:
+        """The connection goes away (StringTransport never calls connectionLost by itself)."""
+        self.door.connectionLost(Failure(reason()))
+
+
+class Chat:
+    """A hub behind one line door factory, and the wires connected to it."""
+
+    def __init__(self, max_line_length: int = 4096, **hub_options: object) -> None:
+        hub_options.setdefault("clock", lambda: FIXED_TIME)
+        self.hub = Hub(**hub_options)  # type: ignore[arg-type]
+        self.factory = LineDoorFactory(self.hub, max_line_length=max_line_length)
+        self.wires: list[Wire] = []
+
+    def connect(self) -> Wire:
+        wire = Wire(self.factory, 40000 + len(self.wires))
+        self.wires.append(wire)
+        return wire
+
+    def join(self, name: str) -> Wire:
+        """Connect a user called ``name``; then forget what every wire has been sent so far."""
+        wire = self.connect()
+        wire.send(name.encode("utf-8") + b"\n")
+        assert (
+            wire.lines()[1] == f"* Welcome {name}! If you ever want to quit, type <quit> to exit."
+        )
+        self.settle()
+        return wire
+
+    def settle(self) -> None:
+        """Discard the output of every wire, so a test sees only what follows."""
+        for wire in self.wires:
+            wire.take()
+
+
+@pytest.fixture
+def make_chat() -> Callable[..., Chat]:
+    """Build a :class:`Chat` with the given door limit and hub options."""
+    return Chat
+
+
+@pytest.fixture
+def chat() -> Chat:
+    """A chat with the default limits and a fixed clock."""
+    return Chat()
+
+
+@pytest.fixture
+def utc() -> Iterator[None]:
+    """Run the test with the process in UTC, so ``[HH:MM]`` prefixes are predictable."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()

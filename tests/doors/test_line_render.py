@@ -1,0 +1,205 @@
+"""Wire protocol v1 as the line door writes it: the exact bytes of every kind of server line."""
+
+from __future__ import annotations
+
+PROMPT = b"* Please enter a username:\r\n"
+
+
+def welcome(name: str) -> str:
+    return f"* Welcome {name}! If you ever want to quit, type <quit> to exit."
+
+
+def test_prompt_is_the_first_thing_sent(chat):
+    """On connect the door sends exactly one notice line asking for a username, ending in CRLF."""
+    wire = chat.connect()
+    assert wire.take() == PROMPT
+    assert b"username" in PROMPT
+
+
+def test_motd_lines_come_before_the_prompt(make_chat):
+    """Each message-of-the-day line is a `* ` notice sent before the username prompt."""
+    chat = make_chat(motd=("Hello there", "Be nice"))
+    wire = chat.connect()
+    assert wire.take() == b"* Hello there\r\n* Be nice\r\n" + PROMPT
+
+
+def test_welcome_then_online_for_the_first_user(chat):
+    """A successful name gets the welcome notice, then the online list, each ending in CRLF."""
+    wire = chat.connect()
+    wire.take()
+    wire.send(b"alice\r\n")
+    assert wire.take() == (welcome("alice") + "\r\n* Online (1): alice\r\n").encode()
+
+
+def test_join_notice_and_sorted_online_list(chat):
+    """Others get `* NAME has joined the chat`; the newcomer's online list is sorted ignoring case."""
+    bob = chat.join("bob")
+    alice = chat.join("Alice")
+    carol = chat.connect()
+    carol.take()
+    carol.send(b"carol\n")
+    assert carol.lines() == [welcome("carol"), "* Online (3): Alice, bob, carol"]
+    assert alice.lines() == ["* carol has joined the chat"]
+    assert bob.lines() == ["* carol has joined the chat"]
+
+
+def test_history_lines_are_prefixed_with_hh_mm(chat, utc):
+    """A newcomer gets recent chat and action lines as `[HH:MM] ` plus the original line."""
+    alice = chat.join("alice")
+    alice.send(b"hello\n", b"/me waves\n")
+    bob = chat.connect()
+    bob.take()
+    bob.send(b"bob\n")
+    assert bob.lines() == [
+        welcome("bob"),
+        "* Online (2): alice, bob",
+        "[22:13] alice: hello",
+        "[22:13] * alice waves",
+    ]
+
+
+def test_history_zero_replays_nothing(make_chat):
+    """With history disabled a newcomer gets only the welcome and the online list."""
+    chat = make_chat(history_size=0)
+    alice = chat.join("alice")
+    alice.send(b"hello\n")
+    bob = chat.connect()
+    bob.take()
+    bob.send(b"bob\n")
+    assert bob.lines() == [welcome("bob"), "* Online (2): alice, bob"]
+
+
+def test_chat_line_goes_to_others_without_echo(chat):
+    """A plain line reaches every other user as `NAME: TEXT` and is not echoed to the sender."""
+    alice, bob, carol = chat.join("alice"), chat.join("bob"), chat.join("carol")
+    alice.send(b"hi all\n")
+    assert bob.take() == b"alice: hi all\r\n"
+    assert carol.take() == b"alice: hi all\r\n"
+    assert alice.take() == b""
+
+
+def test_double_slash_sends_a_literal_slash_line(chat):
+    """`//text` is relayed as the chat line `/text`."""
+    alice, bob = chat.join("alice"), chat.join("bob")
+    alice.send(b"//shrug\n")
+    assert bob.take() == b"alice: /shrug\r\n"
+    assert alice.take() == b""
+
+
+def test_action_line(chat):
+    """`/me ACTION` reaches the others as `* NAME ACTION`."""
+    alice, bob = chat.join("alice"), chat.join("bob")
+    alice.send(b"/me waves\n")
+    assert bob.take() == b"* alice waves\r\n"
+    assert alice.take() == b""
+
+
+def test_private_message_lines(chat):
+    """`/msg` gives the recipient `[private] NAME: TEXT` and the sender `[private to NAME] TEXT`."""
+    alice, bob, carol = chat.join("alice"), chat.join("bob"), chat.join("carol")
+    alice.send(b"/msg bob psst, over here\n")
+    assert bob.take() == b"[private] alice: psst, over here\r\n"
+    assert alice.take() == b"[private to bob] psst, over here\r\n"
+    assert carol.take() == b""
+    bob.send(b"/w alice ok\r\n")
+    assert alice.take() == b"[private] bob: ok\r\n"
+    assert bob.take() == b"[private to alice] ok\r\n"
+
+
+def test_private_message_to_unknown_user_is_an_error_line(chat):
+    """`/msg` to someone not online gets `! no such user: NAME`."""
+    alice = chat.join("alice")
+    alice.send(b"/msg dave hello\n")
+    assert alice.take() == b"! no such user: dave\r\n"
+
+
+def test_unknown_command_is_an_error_line(chat):
+    """An unknown command gets `! unknown command: /x (try /help)`."""
+    alice = chat.join("alice")
+    alice.send(b"/frobnicate now\n")
+    assert alice.take() == b"! unknown command: /frobnicate (try /help)\r\n"
+
+
+def test_who_and_its_aliases(chat):
+    """`/who`, `/users` and `/names` each answer with `* Online (K): ...`."""
+    alice = chat.join("alice")
+    chat.join("bob")
+    alice.send(b"/who\n/users\r\n/names\n")
+    assert alice.lines() == ["* Online (2): alice, bob"] * 3
+
+
+def test_help_is_all_notice_lines(chat):
+    """`/help` answers with notice lines that mention every command."""
+    alice = chat.join("alice")
+    alice.send(b"/help\n")
+    lines = alice.lines()
+    assert lines and all(line.startswith("* ") for line in lines)
+    text = "\n".join(lines)
+    for command in ("/help", "/who", "/nick", "/me", "/msg", "/quit", "<quit>"):
+        assert command in text
+
+
+def test_rename_lines(chat):
+    """`/nick NEW` tells the others `* OLD is now known as NEW` and later lines use the new name."""
+    alice, bob = chat.join("alice"), chat.join("bob")
+    alice.send(b"/nick alicia\n")
+    assert bob.take() == b"* alice is now known as alicia\r\n"
+    assert alice.take() == b"* You are now known as alicia\r\n"
+    alice.send(b"hi\n")
+    assert bob.take() == b"alicia: hi\r\n"
+
+
+def test_quit_word_says_goodbye_and_closes(chat):
+    """`<quit>` gets `* Goodbye NAME!`, closes the connection and tells the others."""
+    alice, bob = chat.join("alice"), chat.join("bob")
+    alice.send(b"<quit>\r\n")
+    assert alice.take() == b"* Goodbye alice!\r\n"
+    assert alice.closing
+    assert bob.take() == b"* alice has left the chat\r\n"
+
+
+def test_quit_command_with_reason(chat):
+    """`/quit REASON` gives the others `* NAME has left the chat (REASON)`."""
+    alice, bob = chat.join("alice"), chat.join("bob")
+    alice.send(b"/quit off to lunch\n")
+    assert alice.take() == b"* Goodbye alice!\r\n"
+    assert alice.closing
+    assert bob.take() == b"* alice has left the chat (off to lunch)\r\n"
+
+
+def test_bad_name_is_an_error_and_may_be_retried(chat):
+    """A taken or reserved name gets one `! ` line and the person can try again on the same wire."""
+    chat.join("Alice")
+    wire = chat.connect()
+    wire.take()
+    wire.send(b"alice\n")
+    [taken] = wire.lines()
+    assert taken.startswith("! ") and "taken" in taken
+    wire.send(b"admin\n")
+    [reserved] = wire.lines()
+    assert reserved.startswith("! ") and "reserved" in reserved
+    wire.send(b"\xef\xbd\x81lice\n")  # fullwidth a: the same name after NFKC
+    [fullwidth] = wire.lines()
+    assert fullwidth.startswith("! ")
+    wire.send(b"bob\n")
+    assert wire.lines() == [welcome("bob"), "* Online (2): Alice, bob"]
+    assert not wire.closing
+
+
+def test_commands_before_a_name_are_refused(chat):
+    """Before a username is chosen, a command gets `! please choose a username first`."""
+    wire = chat.connect()
+    wire.take()
+    wire.send(b"/who\n")
+    assert wire.take() == b"! please choose a username first\r\n"
+
+
+def test_shutdown_notice_reaches_every_connection(chat):
+    """On shutdown every connection, named or not, gets `* server is shutting down` and is closed."""
+    alice, bob = chat.join("alice"), chat.join("bob")
+    stranger = chat.connect()
+    stranger.take()
+    chat.hub.shutdown()
+    for wire in (alice, bob, stranger):
+        assert wire.take() == b"* server is shutting down\r\n"
+        assert wire.closing
