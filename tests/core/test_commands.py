@@ -1,0 +1,128 @@
+"""Slash commands through a session: /help /who /nick /me /msg, usage errors, unknown words."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatd.core.commands import COMMANDS
+from chatd.core.events import (
+    Acted,
+    Help,
+    NameChanged,
+    Online,
+    Refused,
+    Renamed,
+    WhisperSent,
+    Whispered,
+)
+
+
+def test_help_lists_every_command_from_the_table(room):
+    """/help is generated from the command table, one line per command plus // and <quit>."""
+    session, client = room.join("alice")
+    session.receive("/help")
+    (help_event,) = client.take()
+    assert isinstance(help_event, Help)
+    assert help_event.lines[0] == "Commands:"
+    assert help_event.lines[1 : len(COMMANDS) + 1] == tuple(c.help_line() for c in COMMANDS)
+    assert "/who (also /users, /names): list who is online" in help_event.lines
+    assert help_event.lines[-1] == "<quit>: leave the chat"
+
+
+@pytest.mark.parametrize("line", ["/who", "/users", "/names", "/WHO", "  /who"])
+def test_who_and_its_aliases(room, line):
+    """/who, its aliases and any capitalisation list everyone online, sorted ignoring case."""
+    room.join("bob")
+    room.join("Carol")
+    session, client = room.join("alice")
+    session.receive(line)
+    assert client.take() == [Online(("alice", "bob", "Carol"))]
+
+
+def test_nick_renames_and_tells_the_others(room):
+    """/nick confirms to the user and announces OLD is now known as NEW to the others."""
+    session, alice = room.join("alice")
+    _, bob = room.join("bob")
+    session.receive("/nick alicia")
+    assert alice.take() == [NameChanged("alicia")]
+    assert bob.take() == [Renamed("alice", "alicia")]
+    assert room.hub.online() == ("alicia", "bob")
+
+
+def test_nick_may_change_only_the_case(room):
+    """Changing only the case of one's own name is allowed; the same name is refused."""
+    session, alice = room.join("alice")
+    session.receive("/nick Alice")
+    assert alice.take() == [NameChanged("Alice")]
+    session.receive("/nick Alice")
+    assert alice.take() == [Refused("you are already Alice")]
+
+
+@pytest.mark.parametrize(
+    "line, reason",
+    [
+        ("/nick", "usage: /nick NEW"),
+        ("/nick two words", "usage: /nick NEW"),
+        ("/nick BOB", "the username BOB is taken, please choose another"),
+        ("/nick server", "the username server is reserved, please choose another"),
+        ("/nick -x", "a username must start with a letter or a digit"),
+    ],
+)
+def test_nick_refusals(room, line, reason):
+    """A refused /nick leaves the name unchanged and tells only the user why."""
+    session, alice = room.join("alice")
+    _, bob = room.join("bob")
+    session.receive(line)
+    assert alice.take() == [Refused(reason)]
+    assert bob.take() == []
+    assert session.name == "alice"
+
+
+def test_me_goes_to_the_others(room):
+    """/me ACTION reaches every other user as an action."""
+    session, alice = room.join("alice")
+    _, bob = room.join("bob")
+    session.receive("/me waves")
+    assert bob.take() == [Acted("alice", "waves", room.clock.now)]
+    assert alice.take() == []
+    session.receive("/me")
+    assert alice.take() == [Refused("usage: /me ACTION")]
+
+
+@pytest.mark.parametrize("command", ["/msg", "/w", "/MSG"])
+def test_private_message(room, command):
+    """/msg and /w reach only the named user (matched by key) and confirm to the sender."""
+    session, alice = room.join("alice")
+    _, bob = room.join("Bob")
+    _, carol = room.join("carol")
+    session.receive(f"{command} bob  see you at 3 ")
+    assert bob.take() == [Whispered("alice", "see you at 3")]
+    assert alice.take() == [WhisperSent("Bob", "see you at 3")]
+    assert carol.take() == []
+
+
+@pytest.mark.parametrize(
+    "line, reason",
+    [
+        ("/msg dave hi", "no such user: dave"),
+        ("/msg bob", "usage: /msg NAME TEXT"),
+        ("/msg bob   ", "usage: /msg NAME TEXT"),
+        ("/msg", "usage: /msg NAME TEXT"),
+    ],
+)
+def test_private_message_refusals(room, line, reason):
+    """A /msg to nobody or without text is refused and reaches no one."""
+    room.join("bob")
+    session, alice = room.join("alice")
+    session.receive(line)
+    assert alice.take() == [Refused(reason)]
+
+
+@pytest.mark.parametrize("line, word", [("/dance now", "dance"), ("/", ""), ("/x", "x")])
+def test_unknown_command(room, line, word):
+    """An unknown command is refused with a pointer to /help and is not relayed."""
+    session, alice = room.join("alice")
+    _, bob = room.join("bob")
+    session.receive(line)
+    assert alice.take() == [Refused(f"unknown command: /{word} (try /help)")]
+    assert bob.take() == []
