@@ -12,8 +12,8 @@ from chatd.core.events import (
     Online,
     Refused,
     Renamed,
-    WhisperSent,
     Whispered,
+    WhisperSent,
 )
 
 
