@@ -162,7 +162,9 @@ class Hub:
         try:
             key = check_name(name)
         except NameRefused as refusal:
-            self.log.info("refused name from {peer}: {why}", peer=session.client.peer, why=refusal)
+            self.log.info(
+                "refused name from {peer}: {why}", peer=session.client.peer, why=str(refusal)
+            )
             raise
         holder = self._users.get(key)
         if holder is not None and holder is not session:
