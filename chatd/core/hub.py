@@ -133,8 +133,7 @@ class Hub:
             del self._users[session.key]
             self.log.info("{name} quit", name=session.name)
             self._broadcast(events.Left(session.name, reason), exclude=session)
-        session.client.deliver(events.Goodbye(session.name))
-        session.client.close()
+        session.finish(events.Goodbye(session.name))
 
     def online(self) -> tuple[str, ...]:
         """The names of everyone online, sorted without regard to case."""
@@ -148,8 +147,7 @@ class Hub:
         self.log.info("shutting down, closing {count} connections", count=len(self._sessions))
         notice = events.ShuttingDown()
         for session in list(self._sessions):
-            session.client.deliver(notice)
-            session.client.close()
+            session.finish(notice)
 
     # Internals
 

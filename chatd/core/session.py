@@ -72,8 +72,13 @@ class Session:
         self.hub.disconnect(self)
 
     def quit(self, reason: str | None = None) -> None:
-        self._ended = True
         self.hub.quit(self, reason)
+
+    def finish(self, last: events.Event) -> None:
+        """Deliver ``last``, ask the door to close, and ignore whatever arrives after it."""
+        self._ended = True
+        self.client.deliver(last)
+        self.client.close()
 
     def tell(self, event: events.Event) -> None:
         self.client.deliver(event)
