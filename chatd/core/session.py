@@ -75,7 +75,12 @@ class Session:
         self.hub.quit(self, reason)
 
     def finish(self, last: events.Event) -> None:
-        """Deliver ``last``, ask the door to close, and ignore whatever arrives after it."""
+        """Deliver ``last``, ask the door to close, and ignore whatever arrives after it.
+
+        Only the first call counts: a session that already said goodbye hears nothing more.
+        """
+        if self._ended:
+            return
         self._ended = True
         self.client.deliver(last)
         self.client.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from chatd.core import Hub, Session
@@ -9,19 +11,28 @@ from chatd.core.events import Event
 
 
 class FakeClient:
-    """Records what the hub delivers and whether it asked for the connection to close."""
+    """Records what the hub delivers, how often it asked to close, and anything sent after that."""
 
     def __init__(self, peer: str = "test") -> None:
         self.peer = peer
         self.events: list[Event] = []
-        self.closed = False
+        #: Events delivered after close(): a door would write them to a closing connection.
+        self.late: list[Event] = []
+        self.close_calls = 0
+        #: Called from close(), to imitate a door whose connection drops synchronously.
+        self.on_close: Callable[[], None] | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.close_calls > 0
 
     def deliver(self, event: Event) -> None:
-        assert not self.closed, f"{event!r} delivered after close()"
-        self.events.append(event)
+        (self.late if self.closed else self.events).append(event)
 
     def close(self) -> None:
-        self.closed = True
+        self.close_calls += 1
+        if self.on_close is not None:
+            self.on_close()
 
     def take(self) -> list[Event]:
         """The events delivered since the last take."""
@@ -47,15 +58,18 @@ class Room:
         self.hub = Hub(clock=self.clock, **options)
         self.clients: list[FakeClient] = []
 
-    def connect(self) -> tuple[Session, FakeClient]:
+    def connect(self, *, drop_on_close: bool = False) -> tuple[Session, FakeClient]:
+        """A new connection; with ``drop_on_close`` its close() reports the loss at once."""
         client = FakeClient(peer=f"test-{len(self.clients)}")
         session = self.hub.connect(client)
+        if drop_on_close:
+            client.on_close = session.lost
         self.clients.append(client)
         return session, client
 
-    def join(self, name: str) -> tuple[Session, FakeClient]:
+    def join(self, name: str, **connect_options) -> tuple[Session, FakeClient]:
         """A named user; everyone's recorded events are cleared afterwards."""
-        session, client = self.connect()
+        session, client = self.connect(**connect_options)
         session.receive(name)
         assert session.name == name
         self.settle()
@@ -65,12 +79,26 @@ class Room:
         for client in self.clients:
             client.take()
 
-
-@pytest.fixture
-def room() -> Room:
-    return Room()
+    def late_events(self) -> dict[str, list[Event]]:
+        return {client.peer: client.late for client in self.clients if client.late}
 
 
 @pytest.fixture
 def make_room():
-    return Room
+    """Build rooms with hub options; afterwards no client may have been sent events after close()."""
+    rooms: list[Room] = []
+
+    def make(**options) -> Room:
+        room = Room(**options)
+        rooms.append(room)
+        return room
+
+    yield make
+    for room in rooms:
+        assert room.late_events() == {}, "events were delivered after close()"
+
+
+@pytest.fixture
+def room(make_room) -> Room:
+    """A room with the hub's default options."""
+    return make_room()

@@ -7,7 +7,9 @@ import pytest
 from chatd.core.commands import COMMANDS
 from chatd.core.events import (
     Acted,
+    Goodbye,
     Help,
+    Left,
     NameChanged,
     Online,
     Refused,
@@ -126,3 +128,69 @@ def test_unknown_command(room, line, word):
     session.receive(line)
     assert alice.take() == [Refused(f"unknown command: /{word} (try /help)")]
     assert bob.take() == []
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("/HELP", Help),
+        ("/Who", Online),
+        ("/NAMES", Online),
+        ("/Users", Online),
+        ("/NICK alicia", NameChanged),
+        ("/W bob hi", WhisperSent),
+    ],
+)
+def test_command_words_ignore_case(room, line, expected):
+    """Command words are matched without regard to case, aliases included."""
+    room.join("bob")
+    session, alice = room.join("alice")
+    session.receive(line)
+    (event,) = alice.take()
+    assert type(event) is expected
+
+
+def test_me_ignores_case_of_the_command_word(room):
+    """/ME works like /me."""
+    session, _ = room.join("alice")
+    _, bob = room.join("bob")
+    session.receive("/ME nods")
+    assert bob.take() == [Acted("alice", "nods", room.clock.now)]
+
+
+def test_whisper_alias_to_an_unknown_user(room):
+    """/w to a name nobody has is refused with that name."""
+    session, alice = room.join("alice")
+    session.receive("/w Nobody hello")
+    assert alice.take() == [Refused("no such user: Nobody")]
+
+
+def test_private_message_finds_a_user_by_any_form_of_the_name(room):
+    """/msg matches names the same way name collisions do, so ＢＯＢ reaches Bob."""
+    session, alice = room.join("alice")
+    _, bob = room.join("Bob")
+    session.receive("/msg ＢＯＢ psst")
+    assert bob.take() == [Whispered("alice", "psst")]
+    assert alice.take() == [WhisperSent("Bob", "psst")]
+
+
+def test_nick_frees_the_old_name(room):
+    """After a rename the old name can be taken by someone else, and the new one cannot."""
+    session, _ = room.join("alice")
+    session.receive("/nick alicia")
+    newcomer, client = room.connect()
+    client.take()
+    newcomer.receive("ＡＬＩＣＩＡ")
+    assert client.take() == [Refused("the username ＡＬＩＣＩＡ is taken, please choose another")]
+    newcomer.receive("Alice")
+    assert newcomer.name == "Alice"
+    assert room.hub.online() == ("Alice", "alicia")
+
+
+def test_quit_command_ignores_case_and_keeps_the_reason(room):
+    """/QUIT with a reason leaves like /quit and passes the reason on."""
+    session, alice = room.join("alice")
+    _, bob = room.join("bob")
+    session.receive("/QUIT  gone fishing ")
+    assert alice.take() == [Goodbye("alice")]
+    assert bob.take() == [Left("alice", "gone fishing")]

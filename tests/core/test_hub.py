@@ -1,4 +1,4 @@
-"""The hub with fake clients: handshake, relaying, leaving, history, limits and shutdown."""
+"""The hub with fake clients: handshake, relaying, quitting, losing, limits and shutdown."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import pytest
 
 from chatd.core import ServerFull
 from chatd.core.events import (
-    Acted,
     AskName,
     Goodbye,
     Joined,
@@ -14,7 +13,6 @@ from chatd.core.events import (
     Motd,
     Online,
     Refused,
-    Replayed,
     Said,
     ShuttingDown,
     Welcome,
@@ -56,7 +54,52 @@ def test_refused_name_can_be_retried(room):
     session.receive("ALICE")
     assert client.take() == [Refused("the username ALICE is taken, please choose another")]
     session.receive("alicia")
-    assert client.take()[0] == Welcome("alicia")
+    assert client.take() == [Welcome("alicia"), Online(("alice", "alicia"))]
+
+
+def test_name_is_the_trimmed_first_non_empty_line(room):
+    """Whitespace around the first non-empty line is not part of the name."""
+    session, client = room.connect()
+    client.take()
+    session.receive("")
+    session.receive("  bob \t")
+    assert client.take() == [Welcome("bob"), Online(("bob",))]
+
+
+@pytest.mark.parametrize(
+    "bad, reason",
+    [
+        ("server", "the username server is reserved, please choose another"),
+        ("two words", "a username may contain only letters, digits, '_', '-' and '.'"),
+        ("_x", "a username must start with a letter or a digit"),
+        ("n" * 25, "that username is too long (at most 24 characters)"),
+    ],
+)
+def test_bad_name_is_refused_and_retry_works(room, bad, reason):
+    """A malformed or reserved name gets its reason; a good name on the same connection works."""
+    _, alice = room.join("alice")
+    session, client = room.connect()
+    client.take()
+    session.receive(bad)
+    assert client.take() == [Refused(reason)]
+    assert alice.take() == []
+    session.receive("bob")
+    assert client.take() == [Welcome("bob"), Online(("alice", "bob"))]
+    assert alice.take() == [Joined("bob")]
+
+
+def test_unnamed_connections_hear_nothing(room):
+    """A connection still choosing its name receives no chat, joins or leaves."""
+    pending, waiting = room.connect()
+    waiting.take()
+    alice_session, _ = room.join("alice")
+    _, bob = room.join("bob")
+    alice_session.receive("hello")
+    bob.take()
+    alice_session.lost()
+    assert waiting.take() == []
+    assert bob.take() == [Left("alice")]
+    assert pending.name is None
 
 
 def test_commands_before_a_name_are_refused(room):
@@ -75,7 +118,7 @@ def test_quit_during_handshake_is_silent_for_others(room, line):
     client.take()
     session.receive(line)
     assert client.take() == [Goodbye(None)]
-    assert client.closed
+    assert client.close_calls == 1
     session.lost()
     assert alice.take() == []
 
@@ -119,6 +162,21 @@ def test_double_slash_sends_a_literal_slash_line(room):
     assert bob.take() == [Said("alice", "/shrug", room.clock.now)]
 
 
+def test_interleaved_chat_keeps_the_hub_order(room):
+    """With several speakers each listener gets every other user's lines once, in hub order."""
+    alice_session, alice = room.join("alice")
+    bob_session, bob = room.join("bob")
+    _, carol = room.join("carol")
+    sent = []
+    for session, text in [(alice_session, "a1"), (bob_session, "b1"), (alice_session, "a2")]:
+        room.clock.now += 1
+        session.receive(text)
+        sent.append(Said(session.name, text, room.clock.now))
+    assert carol.take() == sent
+    assert alice.take() == [sent[1]]
+    assert bob.take() == [sent[0], sent[2]]
+
+
 @pytest.mark.parametrize(
     "line, reason", [("<quit>", None), ("/quit", None), ("/quit off to bed", "off to bed")]
 )
@@ -128,7 +186,7 @@ def test_quit_says_goodbye_and_tells_the_others(room, line, reason):
     _, bob = room.join("bob")
     alice_session.receive(line)
     assert alice.take() == [Goodbye("alice")]
-    assert alice.closed
+    assert alice.close_calls == 1
     assert bob.take() == [Left("alice", reason)]
     alice_session.receive("too late")
     alice_session.lost()
@@ -144,33 +202,24 @@ def test_lost_connection_is_a_leave(room):
     alice_session.lost()
     assert bob.take() == [Left("alice")]
     assert room.hub.online() == ("bob",)
+    assert room.hub.connection_count == 1
 
 
-def test_history_replays_recent_spoken_lines(make_room):
-    """A newcomer sees the last N chat and action lines, with their original times."""
-    room = make_room(history_size=2)
-    alice_session, _ = room.join("alice")
-    alice_session.receive("one")
-    room.clock.now += 60
-    alice_session.receive("two")
-    alice_session.receive("/msg alice private")
-    alice_session.receive("/me three")
-    session, bob = room.connect()
-    session.receive("bob")
-    assert bob.take()[-2:] == [
-        Replayed(Said("alice", "two", room.clock.now)),
-        Replayed(Acted("alice", "three", room.clock.now)),
-    ]
+def test_lost_connection_is_not_closed_again(room):
+    """The hub does not ask a door to close a connection that is already gone."""
+    alice_session, alice = room.join("alice")
+    alice_session.lost()
+    assert alice.close_calls == 0
 
 
-def test_history_zero_disables_replay(make_room):
-    """With a history size of 0 a newcomer sees no earlier lines."""
-    room = make_room(history_size=0)
-    alice_session, _ = room.join("alice")
-    alice_session.receive("one")
-    session, bob = room.connect()
-    session.receive("bob")
-    assert [type(event) for event in bob.take()] == [AskName, Welcome, Online]
+def test_quit_when_the_door_drops_at_once(room):
+    """A door that reports the loss inside close() still yields exactly one Left."""
+    alice_session, alice = room.join("alice", drop_on_close=True)
+    _, bob = room.join("bob")
+    alice_session.receive("/quit later")
+    assert alice.take() == [Goodbye("alice")]
+    assert bob.take() == [Left("alice", "later")]
+    assert room.hub.connection_count == 1
 
 
 def test_max_clients_counts_connections(make_room):
@@ -182,6 +231,7 @@ def test_max_clients_counts_connections(make_room):
         room.connect()
     first.lost()
     room.connect()
+    assert room.hub.connection_count == 2
 
 
 def test_shutdown_tells_every_connection_and_announces_no_leaves(room):
@@ -199,3 +249,39 @@ def test_shutdown_tells_every_connection_and_announces_no_leaves(room):
     assert room.hub.connection_count == 0
     with pytest.raises(ServerFull):
         room.connect()
+
+
+def test_shutdown_when_doors_drop_at_once(room):
+    """Connections that vanish inside close() during shutdown still cause no Left at all."""
+    clients = [room.join(name, drop_on_close=True)[1] for name in ("alice", "bob", "carol")]
+    room.hub.shutdown()
+    for client in clients:
+        assert client.take() == [ShuttingDown()]
+        assert client.close_calls == 1
+    assert room.hub.connection_count == 0
+
+
+def test_nothing_is_delivered_after_shutdown(room):
+    """ShuttingDown is the last event any connection gets, even if its door still sends lines."""
+    alice_session, alice = room.join("alice")
+    bob_session, bob = room.join("bob")
+    room.hub.shutdown()
+    alice_session.receive("one more thing")
+    alice_session.receive("/nick zed")
+    bob_session.receive("/who")
+    assert room.late_events() == {}
+    assert alice_session.name == "alice"
+    assert (alice.events, bob.events) == ([ShuttingDown()], [ShuttingDown()])
+
+
+def test_shutdown_leaves_connections_that_already_quit_alone(room):
+    """Goodbye stays the last event of a connection that quit, even if shutdown comes first."""
+    alice_session, alice = room.join("alice")
+    stranger, unnamed = room.connect()
+    alice_session.receive("/quit")
+    stranger.receive("<quit>")
+    room.hub.shutdown()
+    late = room.late_events()
+    room.clients.clear()  # report the failure here, not a second time in the fixture
+    assert late == {}
+    assert (alice.close_calls, unnamed.close_calls) == (1, 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from chatd.core.events import Left
 from chatd.core.text import clean
 
 
@@ -17,6 +18,7 @@ from chatd.core.text import clean
         ("\x1b]0;new title\x07after", "after"),
         ("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "link"),
         ("\x1bcreset", "reset"),
+        ("\x1bPq#0;2;0;0;0\x1b\\sixel gone", "sixel gone"),
         ("\x1b(Bcharset", "charset"),
         ("bell\x07 nul\x00 bs\x08 del\x7f", "bell nul bs del"),
         ("c1 \x9b31m csi \x85 nel", "c1 31m csi  nel"),
@@ -46,3 +48,18 @@ def test_lines_that_clean_to_nothing_are_ignored(room):
     _, bob = room.join("bob")
     session.receive("\x1b[31m\x07\x00")
     assert bob.take() == []
+
+
+def test_actions_private_messages_and_reasons_are_clean(room):
+    """/me text, /msg text and /quit reasons are cleaned like chat lines."""
+    session, alice = room.join("alice")
+    _, bob = room.join("bob")
+    session.receive("/me \x1b[5mblinks\x07")
+    session.receive("/msg bob \x1b]0;pwned\x07hi\tthere")
+    assert [(type(event).__name__, event.text) for event in bob.take()] == [
+        ("Acted", "blinks"),
+        ("Whispered", "hi there"),
+    ]
+    alice.take()
+    session.receive("/quit \x1b[2Jbye\x9b")
+    assert bob.take() == [Left("alice", "bye")]
