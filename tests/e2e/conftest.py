@@ -1,7 +1,10 @@
 """The installed daemon as a person runs it: ``twistd -n chatd`` in a subprocess, raw sockets.
 
-Every daemon runs from a scratch directory with ``PYTHONPATH`` removed, so it can only find chatd
-and its plugin through the installation.  Each one is stopped by its PID when the test ends.
+Every twistd runs from a scratch directory with ``PYTHONPATH`` removed, so it finds chatd and its
+plugin only through the installation.  Its log (stdout) is drained by a thread, which is how the
+tests learn the port (``... starting on PORT``) and wait for log lines without sleeping.  Each
+daemon is stopped by its PID in a fixture teardown, and the log of every daemon a test used is
+attached to the report when the test fails.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -21,14 +26,37 @@ import pytest
 WAIT = 10.0
 
 TWISTD = str(Path(sys.executable).parent / "twistd")
-PROJECT = Path(__file__).resolve().parents[2]
-_LISTENING = re.compile(rb"starting on (\d+)")
+PROMPT = "* Please enter a username:"
 
 
-def clean_environment() -> dict[str, str]:
+def clean_environment(**extra: str) -> dict[str, str]:
+    """This process's environment without PYTHONPATH, in UTC so tests can predict [HH:MM]."""
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     env["TZ"] = "UTC"
+    env.update(extra)
     return env
+
+
+# Which daemons each test used, so that a failure report can carry their logs.
+_LOGS = pytest.StashKey[list]()
+_running: list[Daemon] = []
+_current_item: list[pytest.Item] = []
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    item.stash[_LOGS] = list(_running)  # module-scoped daemons started by earlier tests
+    _current_item[:] = [item]
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed:
+        for number, daemon in enumerate(item.stash.get(_LOGS, []), 1):
+            report.sections.append((f"twistd log {number}: {' '.join(daemon.args)}", daemon.log()))
+    return report
 
 
 @pytest.fixture
@@ -36,85 +64,138 @@ def run_twistd(tmp_path):
     """Run the installed twistd to completion in a scratch directory; return what it printed."""
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return _run(args, tmp_path)
+        return subprocess.run(
+            [TWISTD, *args],
+            check=False,
+            cwd=tmp_path,
+            env=clean_environment(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
 
     return run
 
 
-def _run(args, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [TWISTD, *args],
-        cwd=cwd,
-        env=clean_environment(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 class Daemon:
-    """A running ``twistd -n`` whose log goes to a file the test can read."""
+    """A running ``twistd -n --pidfile= ARGS`` whose output a thread collects."""
 
-    def __init__(self, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
-        self.log_path = cwd / "twistd.log.out"
-        self._log = self.log_path.open("wb")
+    def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
+        self.args = [TWISTD, "-n", "--pidfile=", *args]
+        self._output = b""
+        self._changed = threading.Condition()
+        self._ended = False
         self.process = subprocess.Popen(
-            [TWISTD, "-n", "--pidfile=", *args],
+            self.args,
             cwd=cwd,
-            env=env or clean_environment(),
+            env=env,
             stdin=subprocess.DEVNULL,
-            stdout=self._log,
+            stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+        _running.append(self)
+        if _current_item:
+            _current_item[0].stash.setdefault(_LOGS, []).append(self)
+
+    def _drain(self) -> None:
+        while chunk := self.process.stdout.read1(65536):
+            with self._changed:
+                self._output += chunk
+                self._changed.notify_all()
+        with self._changed:
+            self._ended = True
+            self._changed.notify_all()
 
     def log(self) -> str:
-        return self.log_path.read_bytes().decode("utf-8", "replace")
+        with self._changed:
+            return self._output.decode("utf-8", "replace")
+
+    def wait_for_log(self, pattern: str, count: int = 1) -> list[str]:
+        """Wait until ``pattern`` matched ``count`` times in the log; return the matches."""
+        regex = re.compile(pattern)
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self._ended or len(regex.findall(self.log())) >= count, WAIT
+            )
+            found = regex.findall(self.log())
+        assert len(found) >= count, f"{pattern!r} not logged {count} times; log:\n{self.log()}"
+        return found[:count]
 
     def ports(self, count: int = 1) -> list[int]:
-        """The ports of the first ``count`` listeners, read from twistd's log."""
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline:
-            found = [int(port) for port in _LISTENING.findall(self.log_path.read_bytes())]
-            if len(found) >= count:
-                return found[:count]
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise AssertionError(f"twistd did not start listening; its log:\n{self.log()}")
+        """The real ports of the first ``count`` listeners, from Twisted's "starting on" lines."""
+        return [int(port) for port in self.wait_for_log(r"starting on (\d+)\n", count)]
 
-    def stop(self, signum: int = signal.SIGTERM, timeout: float = WAIT) -> int:
-        """Signal the daemon and return its exit code; kill it if it does not exit in time."""
+    def signal(self, signum: int) -> float:
+        """Send ``signum``; return the monotonic time it was sent."""
+        self.process.send_signal(signum)
+        return time.monotonic()
+
+    def wait_exit(self, timeout: float = WAIT) -> int:
+        """The exit status once twistd has exited (and its whole log has been read)."""
+        try:
+            status = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"twistd still running after {timeout}s:\n{self.log()}") from None
+        self._reader.join(WAIT)
+        return status
+
+    def assert_no_errors(self) -> None:
+        log = self.log()
+        assert "Traceback" not in log, log
+        assert "Unhandled Error" not in log, log
+
+    def terminate(self) -> None:
+        """Stop the daemon by its PID whatever state it is in: SIGTERM, wait, then SIGKILL."""
         if self.process.poll() is None:
-            self.process.send_signal(signum)
+            self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout)
+                self.process.wait(WAIT)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-                raise AssertionError(f"twistd did not exit within {timeout}s:\n{self.log()}")
-        self._log.close()
-        return self.process.returncode
+        self._reader.join(WAIT)
+        self.process.stdout.close()
+        _running.remove(self)
 
-    def stop_cleanly(self, signum: int = signal.SIGTERM, timeout: float = WAIT) -> None:
-        """Signal the daemon and check that it shut down in order.
 
-        twistd re-raises the signal that stopped it once the shutdown is done, so a clean stop
-        exits "killed by SIGTERM" (143 in a shell) after logging "Server Shut Down.".
-        """
-        assert self.stop(signum, timeout) == -signum, self.log()
-        assert "Server Shut Down." in self.log()
+def _daemon_factory(folder: Path):
+    started: list[Daemon] = []
 
-    def terminate(self) -> None:
-        """Stop the daemon whatever state it is in (fixture teardown)."""
-        try:
-            self.stop()
-        except AssertionError:
-            pass  # it was killed; the test itself reports what went wrong
+    def start(*args: str, env: dict[str, str] | None = None) -> Daemon:
+        started.append(Daemon(list(args), folder, clean_environment(**(env or {}))))
+        return started[-1]
+
+    return start, started
+
+
+@pytest.fixture
+def daemon(tmp_path):
+    """``daemon(*ARGS, env={...})`` starts ``twistd -n --pidfile= ARGS`` with extra environment
+    variables; each daemon is stopped after the test."""
+    start, started = _daemon_factory(tmp_path)
+    yield start
+    for one in started:
+        one.terminate()
+    for one in started:
+        one.assert_no_errors()
+
+
+@pytest.fixture(scope="module")
+def module_daemon(tmp_path_factory):
+    """Like ``daemon``, for a daemon shared by the tests of one module."""
+    start, started = _daemon_factory(tmp_path_factory.mktemp("chatd"))
+    yield start
+    for one in started:
+        one.terminate()
+    for one in started:
+        one.assert_no_errors()
 
 
 class Peer:
-    """A raw socket client, as ``nc`` would be: sends bytes, reads CRLF lines."""
+    """A raw socket client, as ``nc`` would be: sends bytes, reads CRLF-terminated lines."""
 
     def __init__(self, port: int, ending: bytes = b"\n", wrap=None) -> None:
         raw = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
@@ -129,42 +210,41 @@ class Peer:
     def send_raw(self, data: bytes) -> None:
         self.sock.sendall(data)
 
-    def _fill(self, deadline: float) -> bool:
+    def _fill(self, deadline: float) -> None:
         self.sock.settimeout(max(0.01, deadline - time.monotonic()))
         try:
             chunk = self.sock.recv(65536)
-        except (TimeoutError, socket.timeout):
-            return False
-        if not chunk:
-            self.closed = True
-            return False
+        except TimeoutError:
+            return
+        except ConnectionResetError:
+            chunk = b""
         self.buffer += chunk
-        return True
+        self.closed = not chunk
+
+    def _read_until(self, marker: bytes, what: str, timeout: float = WAIT) -> bytes:
+        deadline = time.monotonic() + timeout
+        while marker not in self.buffer:
+            if self.closed or time.monotonic() > deadline:
+                raise AssertionError(f"never got {what}; last bytes: {self.buffer[-500:]!r}")
+            self._fill(deadline)
+        before, self.buffer = self.buffer.split(marker, 1)
+        return before
+
+    def next_line(self) -> str:
+        """The next whole line, without its CRLF."""
+        return self._read_until(b"\r\n", "a whole line").decode()
+
+    def lines(self, count: int) -> list[str]:
+        return [self.next_line() for _ in range(count)]
 
     def expect(self, line: str) -> list[str]:
         """Read until ``line`` arrives; return the lines that came before it."""
-        wanted = line.encode() + b"\r\n"
-        deadline = time.monotonic() + WAIT
-        while wanted not in self.buffer:
-            if self.closed or time.monotonic() > deadline:
-                raise AssertionError(f"never got {line!r}; got {self.buffer[-500:]!r}")
-            self._fill(deadline)
-        before, self.buffer = self.buffer.split(wanted, 1)
+        before = self._read_until(line.encode() + b"\r\n", repr(line))
         return before.decode().split("\r\n")[:-1]
 
-    def next_line(self) -> str:
-        """Read and return the next whole line."""
-        deadline = time.monotonic() + WAIT
-        while b"\r\n" not in self.buffer:
-            if self.closed or time.monotonic() > deadline:
-                raise AssertionError(f"no further line; got {self.buffer[-500:]!r}")
-            self._fill(deadline)
-        line, self.buffer = self.buffer.split(b"\r\n", 1)
-        return line.decode()
-
-    def expect_eof(self) -> bytes:
+    def expect_eof(self, timeout: float = WAIT) -> bytes:
         """Read until the server closes the connection; return what came before."""
-        deadline = time.monotonic() + WAIT
+        deadline = time.monotonic() + timeout
         while not self.closed:
             if time.monotonic() > deadline:
                 raise AssertionError(f"the server did not close; got {self.buffer[-500:]!r}")
@@ -172,35 +252,45 @@ class Peer:
         rest, self.buffer = self.buffer, b""
         return rest
 
-    def join(self, name: str) -> None:
-        self.expect("* Please enter a username:")
+    @staticmethod
+    def welcome(name: str) -> str:
+        return f"* Welcome {name}! If you ever want to quit, type <quit> to exit."
+
+    def expect_prompt(self) -> list[str]:
+        """Read up to the username prompt; return the lines before it (the message of the day)."""
+        return self.expect(PROMPT)
+
+    def join(self, name: str) -> str:
+        """Do the handshake as ``name``; return the ``* Online`` line that follows the welcome."""
+        self.expect_prompt()
         self.send(name)
-        self.expect(f"* Welcome {name}! If you ever want to quit, type <quit> to exit.")
+        assert self.next_line() == self.welcome(name)
+        return self.next_line()
 
     def close(self) -> None:
+        """Close this end, as nc does when its user presses Ctrl-C."""
+        self.sock.close()
+        self.closed = True
+
+    def reset(self) -> None:
+        """Abort the connection with a TCP RST (SO_LINGER 0), as a crashing client would."""
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close()
+
+    def leave(self) -> None:
+        """Quit if still connected and wait for the server to close, so no user lingers."""
+        try:
+            if not self.closed:
+                self.send_raw(b"\n/quit\n")  # the newline ends any half-sent line first
+                self.expect_eof(timeout=2)
+        except (OSError, AssertionError):
+            pass
         self.sock.close()
 
 
 @pytest.fixture
-def daemon(tmp_path):
-    """Start ``twistd -n chatd ARGS``; every daemon started is stopped at the end of the test."""
-    started: list[Daemon] = []
-
-    def start(*args: str, env: dict[str, str] | None = None) -> Daemon:
-        started.append(Daemon(list(args), tmp_path, env))
-        return started[-1]
-
-    yield start
-    for one in started:
-        one.terminate()
-    for one in started:
-        log = one.log()
-        assert "Traceback" not in log and "Unhandled Error" not in log, log
-
-
-@pytest.fixture
 def peers():
-    """Open raw clients with ``connect(port)``; all are closed at the end of the test."""
+    """``peers(port, ...)`` opens a raw client; all of them quit and close after the test."""
     opened: list[Peer] = []
 
     def connect(port: int, **options) -> Peer:
@@ -209,4 +299,4 @@ def peers():
 
     yield connect
     for peer in opened:
-        peer.close()
+        peer.leave()

@@ -1,0 +1,66 @@
+"""The installed ``twistd`` command line: the plugin is found, documented, checks its options."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+OPTIONS = (
+    "--port",
+    "--interface",
+    "--listen",
+    "--history",
+    "--motd",
+    "--max-line-length",
+    "--max-clients",
+    "--log-messages",
+)
+
+
+def test_plugin_is_found_after_install(run_twistd):
+    """``twistd --help``, run outside the repository without PYTHONPATH, lists the chatd plugin."""
+    result = run_twistd("--help")
+    assert result.returncode == 0, result.stdout + result.stderr
+    commands = [line.split(None, 1) for line in result.stdout.splitlines()]
+    assert any(words[:1] == ["chatd"] and len(words) == 2 for words in commands), result.stdout
+
+
+def test_chatd_help_documents_every_option(run_twistd):
+    """``twistd chatd --help`` lists every option, each with a description."""
+    result = run_twistd("chatd", "--help")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for option in OPTIONS:
+        # "  -p, --port=   TCP port ..." or "      --log-messages   Also log ..."
+        described = rf"^ +(?:-\w, )?{option}=? +\w"
+        assert re.search(described, result.stdout, re.MULTILINE), (option, result.stdout)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--port", "nope"], "invalid literal for int() with base 10: 'nope'"),
+        (["--port", "70000"], "--port must be at most 65535, not 70000"),
+        (["--history", "-1"], "-1 is negative"),
+        (["--max-clients", "0"], "0 is not a positive number"),
+        (["--max-line-length", "0"], "0 is not a positive number"),
+        (["--motd", "/missing/file"], "cannot read --motd file: [Errno 2]"),
+        (["--listen", "bogus:1"], "cannot listen on 'bogus:1': Unknown endpoint type: 'bogus'"),
+    ],
+    ids=["port-nope", "port-range", "history", "max-clients", "max-line-length", "motd", "listen"],
+)
+def test_bad_option_value_is_one_clear_message(run_twistd, args, message):
+    """A bad option value exits non-zero, ending with a one-line reason and no traceback."""
+    result = run_twistd("-n", "--pidfile=", "chatd", *args)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Traceback" not in output
+    last = output.strip().splitlines()[-1]
+    assert last.startswith(("twistd", "/")) and message in last, output
+
+
+def test_bad_option_starts_nothing(run_twistd, tmp_path):
+    """A refused command line writes no pid file and leaves nothing behind in its directory."""
+    result = run_twistd("-n", "chatd", "--port", "nope")
+    assert result.returncode != 0
+    assert list(tmp_path.iterdir()) == []
