@@ -64,11 +64,7 @@ class Hub:
     def disconnect(self, session: Session) -> None:
         """Forget a connection that is gone; others hear that its user left.  Idempotent."""
         self._sessions.discard(session)
-        if session.name is not None and self._users.get(session.key) is session:
-            del self._users[session.key]
-            self.log.info("{name} left (connection lost)", name=session.name)
-            if not self._closing:
-                self._broadcast(events.Left(session.name), exclude=session)
+        self._leave(session, None, how="connection lost")
 
     @property
     def connection_count(self) -> int:
@@ -129,10 +125,7 @@ class Hub:
 
     def quit(self, session: Session, reason: str | None = None) -> None:
         """Say goodbye to ``session``, tell the others it left, and ask its door to close it."""
-        if session.name is not None and self._users.get(session.key) is session:
-            del self._users[session.key]
-            self.log.info("{name} quit", name=session.name)
-            self._broadcast(events.Left(session.name, reason), exclude=session)
+        self._leave(session, reason, how="quit")
         session.finish(events.Goodbye(session.name))
 
     def online(self) -> tuple[str, ...]:
@@ -169,6 +162,15 @@ class Hub:
             self.log.info("refused name from {peer}: taken", peer=session.client.peer)
             raise NameRefused(f"the username {name} is taken, please choose another")
         return key
+
+    def _leave(self, session: Session, reason: str | None, how: str) -> None:
+        """Take ``session``'s user off the list, once, and tell the others unless stopping."""
+        if session.name is None or self._users.get(session.key) is not session:
+            return
+        del self._users[session.key]
+        self.log.info("{name} left ({how})", name=session.name, how=how)
+        if not self._closing:
+            self._broadcast(events.Left(session.name, reason), exclude=session)
 
     def _speak(self, session: Session, line: events.Spoken) -> None:
         if self._log_messages:
