@@ -2,32 +2,61 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 from twisted.application import strports
 from twisted.internet import endpoints
 from twisted.python import usage
 
 from chatd.core.hub import Hub
 from chatd.core.text import clean
-from chatd.doors.line import DEFAULT_MAX_LINE_LENGTH, LineDoorFactory
+from chatd.descriptors import fit_open_files
+from chatd.doors.line import LineDoorFactory
+from chatd.limits import Limits
 from chatd.service import ChatService
 
 DEFAULT_PORT = 33000
 DEFAULT_HISTORY = 20
-DEFAULT_MAX_CLIENTS = 10000
+DEFAULTS = Limits()
 
 
-def _non_negative(value: str) -> int:
-    number = int(value)
-    if number < 0:
-        raise ValueError(f"{value} is negative")
-    return number
+def _number(option: str, kind: type[int] | type[float], minimum: float) -> Callable[[str], float]:
+    """A coercer for ``--option`` that names the option when the value is wrong."""
+    noun = "a whole number" if kind is int else "a number"
+
+    def coerce(value: str) -> float:
+        try:
+            number = kind(value)
+        except ValueError:
+            raise ValueError(f"--{option} wants {noun}, not {value!r}") from None
+        if not number >= minimum:  # also refuses nan
+            raise ValueError(f"--{option} must be at least {minimum:g}, not {value}")
+        return number
+
+    coerce.coerceDoc = ""  # type: ignore[attr-defined]  # usage.Options appends it to the help
+    return coerce
 
 
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise ValueError(f"{value} is not a positive number")
-    return number
+#: The operating limits as options: (option, field of :class:`Limits`, type, minimum, help).
+LIMIT_OPTIONS = [
+    ("max-clients", "max_clients", int, 1,
+     "Most connections served at once; further ones are told the server is full."),
+    ("max-per-ip", "max_per_address", int, 0,
+     "Most connections from one address at once (0: no limit)."),
+    ("handshake-timeout", "handshake_timeout", float, 0,
+     "Seconds a connection may take to choose a username (0: no limit)."),
+    ("idle-timeout", "idle_timeout", float, 0,
+     "Seconds a user may stay silent before being disconnected (0: no limit)."),
+    ("max-line-length", "max_line_length", int, 1,
+     "Longest line a client may send, in bytes; longer lines are refused."),
+    ("max-send-buffer", "max_send_buffer", int, 1,
+     "Bytes of output held for a client that is not reading before it is disconnected."),
+    ("rate", "rate", float, 0,
+     "Lines per second a connection may send on average; faster ones wait (0: no limit)."),
+    ("burst", "burst", int, 1,
+     "Lines a connection may send at once before --rate applies."),
+]  # fmt: skip
 
 
 class Options(usage.Options):
@@ -38,7 +67,13 @@ class Options(usage.Options):
     )
 
     optParameters = [
-        ["port", "p", DEFAULT_PORT, "TCP port to listen on (0 picks a free one).", _non_negative],
+        [
+            "port",
+            "p",
+            DEFAULT_PORT,
+            "TCP port to listen on (0 picks a free one).",
+            _number("port", int, 0),
+        ],
         [
             "interface",
             "i",
@@ -50,23 +85,12 @@ class Options(usage.Options):
             None,
             DEFAULT_HISTORY,
             "How many recent lines a newcomer is shown (0 disables history).",
-            _non_negative,
+            _number("history", int, 0),
         ],
         ["motd", None, None, "File whose lines are shown to each connection before the prompt."],
-        [
-            "max-line-length",
-            None,
-            DEFAULT_MAX_LINE_LENGTH,
-            "Longest line a client may send, in bytes; longer lines are refused.",
-            _positive,
-        ],
-        [
-            "max-clients",
-            None,
-            DEFAULT_MAX_CLIENTS,
-            "Most connections served at once; further ones are told the server is full.",
-            _positive,
-        ],
+    ] + [
+        [option, None, getattr(DEFAULTS, field), help, _number(option, kind, minimum)]
+        for option, field, kind, minimum, help in LIMIT_OPTIONS
     ]
     optFlags = [
         ["log-messages", None, "Also log the text of chat and private messages (off by default)."],
@@ -88,6 +112,10 @@ class Options(usage.Options):
             self["motd-lines"] = read_motd(self["motd"])
         for description in self.endpoints():
             check_endpoint(description)
+
+    def limits(self) -> Limits:
+        """The operating limits these options ask for."""
+        return Limits(**{field: self[option] for option, field, *_ in LIMIT_OPTIONS})
 
     def endpoints(self) -> list[str]:
         """The endpoint descriptions to listen on."""
@@ -124,13 +152,18 @@ def read_motd(path: str) -> tuple[str, ...]:
 
 
 def makeService(options: Options) -> ChatService:
+    from twisted.internet import reactor  # here, so that parsing options installs no reactor
+
+    limits = options.limits()
+    limits = replace(limits, max_clients=fit_open_files(limits.max_clients))
     hub = Hub(
+        clock=reactor,
+        limits=limits,
         history_size=options["history"],
-        max_clients=options["max-clients"],
         motd=options["motd-lines"],
         log_messages=bool(options["log-messages"]),
     )
-    door = LineDoorFactory(hub, max_line_length=options["max-line-length"])
+    door = LineDoorFactory(hub)
     chat = ChatService(hub, [door])
     for description in options.endpoints():
         strports.service(description, door).setServiceParent(chat)

@@ -25,3 +25,11 @@ class ServerFull(ChatError):
 
     def __init__(self) -> None:
         super().__init__("server is full, try again later")
+
+
+class TooManyFromAddress(ChatError):
+    """One address already holds as many connections as one address may."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"too many connections from your address (limit {limit})")
+        self.limit = limit

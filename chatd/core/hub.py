@@ -8,16 +8,18 @@ methods below; refusals come back as :class:`~chatd.core.errors.ChatError` excep
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Iterable
 
 from twisted.logger import Logger
 
 from chatd.core import events
-from chatd.core.errors import NameRefused, NoSuchUser, ServerFull
+from chatd.core.clock import Clock
+from chatd.core.errors import NameRefused, NoSuchUser, ServerFull, TooManyFromAddress
 from chatd.core.history import History
 from chatd.core.names import check_name, name_key
 from chatd.core.session import Client, Session
+from chatd.limits import Limits
 
 
 class Hub:
@@ -28,34 +30,48 @@ class Hub:
     def __init__(
         self,
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Clock,
+        limits: Limits = Limits(),
         history_size: int = 20,
-        max_clients: int = 10000,
         motd: Iterable[str] = (),
         log_messages: bool = False,
     ) -> None:
-        self._clock = clock
+        #: Wall-clock time for timestamps and delayed calls for timeouts (the reactor, usually).
+        self.clock = clock
+        self.limits = limits
         self._history = History(history_size)
-        self._max_clients = max_clients
         self._motd = tuple(events.Motd(line) for line in motd)
         self._log_messages = log_messages
         self._sessions: set[Session] = set()
+        self._per_origin: Counter[str] = Counter()
         self._users: dict[str, Session] = {}
         self._closing = False
 
     # Connections
 
-    def connect(self, client: Client) -> Session:
-        """Admit a new connection and ask it for a username.
+    def connect(self, client: Client, origin: str | None = None) -> Session:
+        """Admit a new connection from address ``origin`` and ask it for a username.
 
-        Raise :class:`ServerFull` if ``max_clients`` connections are already open, or if the hub
-        is shutting down.
+        Raise :class:`ServerFull` if ``max_clients`` connections are already open or the hub is
+        shutting down, and :class:`TooManyFromAddress` if ``origin`` holds ``max_per_address``.
         """
-        if self._closing or len(self._sessions) >= self._max_clients:
+        if self._closing or len(self._sessions) >= self.limits.max_clients:
             self.log.warn("refused {peer}: server is full", peer=client.peer)
             raise ServerFull()
-        session = Session(self, client)
+        per_address = self.limits.max_per_address
+        if per_address and origin is not None and self._per_origin[origin] >= per_address:
+            self.log.warn(
+                "refused {peer}: {count} connections from {origin} already",
+                peer=client.peer,
+                count=self._per_origin[origin],
+                origin=origin,
+            )
+            raise TooManyFromAddress(per_address)
+        session = Session(self, client, origin)
         self._sessions.add(session)
+        if origin is not None:
+            self._per_origin[origin] += 1
+        session.watch(self.limits.handshake_timeout, self._handshake_expired)
         for line in self._motd:
             client.deliver(line)
         client.deliver(events.AskName())
@@ -63,7 +79,12 @@ class Hub:
 
     def disconnect(self, session: Session) -> None:
         """Forget a connection that is gone; others hear that its user left.  Idempotent."""
-        self._sessions.discard(session)
+        if session in self._sessions:
+            self._sessions.remove(session)
+            if session.origin is not None:
+                self._per_origin[session.origin] -= 1
+                if not self._per_origin[session.origin]:
+                    del self._per_origin[session.origin]
         self._leave(session, None, how="connection lost")
 
     @property
@@ -79,6 +100,7 @@ class Hub:
         key = self._check_free(name, session)
         session.name, session.key = name, key
         self._users[key] = session
+        session.watch(self.limits.idle_timeout, self._idle_expired)
         self.log.info("{name} joined from {peer}", name=name, peer=session.client.peer)
         session.client.deliver(events.Welcome(name))
         session.client.deliver(events.Online(self.online()))
@@ -88,11 +110,11 @@ class Hub:
 
     def say(self, session: Session, text: str) -> None:
         """Relay a chat line from ``session`` to every other user."""
-        self._speak(session, events.Said(self._user(session), text, self._clock()))
+        self._speak(session, events.Said(self._user(session), text, self.clock.seconds()))
 
     def act(self, session: Session, text: str) -> None:
         """Relay an action (``/me``) from ``session`` to every other user."""
-        self._speak(session, events.Acted(self._user(session), text, self._clock()))
+        self._speak(session, events.Acted(self._user(session), text, self.clock.seconds()))
 
     def rename(self, session: Session, new_name: str) -> None:
         """Give ``session`` a new name, or raise :class:`NameRefused`."""
@@ -143,6 +165,15 @@ class Hub:
             session.finish(notice)
 
     # Internals
+
+    def _handshake_expired(self, session: Session) -> None:
+        self.log.info("{peer} chose no username in time", peer=session.client.peer)
+        session.finish(events.Refused("timed out waiting for a username"))
+
+    def _idle_expired(self, session: Session) -> None:
+        idle = f"idle for {self.limits.idle_timeout:g} seconds"
+        self._leave(session, "idle", how=idle)
+        session.finish(events.Refused(f"disconnected: {idle}"))
 
     def _user(self, session: Session) -> str:
         if session.name is None:

@@ -8,6 +8,7 @@ hub's methods directly instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from chatd.core import commands, events
@@ -15,6 +16,7 @@ from chatd.core.errors import ChatError
 from chatd.core.text import clean
 
 if TYPE_CHECKING:
+    from chatd.core.clock import Timer
     from chatd.core.hub import Hub
 
 QUIT_WORD = "<quit>"
@@ -36,21 +38,27 @@ class Client(Protocol):
 class Session:
     """The hub's record of one connection: its client and, once chosen, its username."""
 
-    __slots__ = ("_ended", "client", "hub", "key", "name")
+    __slots__ = ("_ended", "_patience", "_timer", "client", "hub", "key", "name", "origin")
 
-    def __init__(self, hub: Hub, client: Client) -> None:
+    def __init__(self, hub: Hub, client: Client, origin: str | None = None) -> None:
         self.hub = hub
         self.client = client
+        #: The address the connection came from, for per-address limits (None: not counted).
+        self.origin = origin
         #: The username as the person typed it, or None during the handshake.
         self.name: str | None = None
         #: The name's comparison key (see :func:`chatd.core.names.name_key`).
         self.key: str | None = None
         self._ended = False
+        self._timer: Timer | None = None
+        self._patience = 0.0
 
     def receive(self, line: str) -> None:
         """Act on one line the person typed (already decoded, without its line ending)."""
         if self._ended:
             return
+        if self._timer is not None and self.name is not None:
+            self._timer.reset(self._patience)
         text = clean(line).rstrip()
         trimmed = text.lstrip()  # chat keeps leading spaces; commands and names do not need them
         if not trimmed:
@@ -69,6 +77,7 @@ class Session:
     def lost(self) -> None:
         """The connection is gone, however that happened."""
         self._ended = True
+        self.unwatch()
         self.hub.disconnect(self)
 
     def quit(self, reason: str | None = None) -> None:
@@ -82,8 +91,25 @@ class Session:
         if self._ended:
             return
         self._ended = True
+        self.unwatch()
         self.client.deliver(last)
         self.client.close()
+
+    def watch(self, seconds: float, expired: Callable[[Session], None]) -> None:
+        """Call ``expired(self)`` after ``seconds``; once named, each line starts the wait again.
+
+        Replaces any earlier watch; 0 seconds means no watch at all.
+        """
+        self.unwatch()
+        if seconds > 0:
+            self._patience = seconds
+            self._timer = self.hub.clock.callLater(seconds, expired, self)
+
+    def unwatch(self) -> None:
+        if self._timer is not None:
+            if self._timer.active():
+                self._timer.cancel()
+            self._timer = None
 
     def tell(self, event: events.Event) -> None:
         self.client.deliver(event)

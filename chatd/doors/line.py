@@ -9,19 +9,27 @@ from __future__ import annotations
 
 from twisted.internet import defer
 from twisted.internet.address import IPv6Address
-from twisted.internet.interfaces import IAddress
+from twisted.internet.interfaces import IAddress, IDelayedCall, IReactorTime
 from twisted.internet.protocol import ServerFactory, connectionDone
 from twisted.logger import Logger
 from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 
 from chatd.core import events
-from chatd.core.errors import ServerFull
+from chatd.core.errors import ChatError
 from chatd.core.hub import Hub
+from chatd.core.policy import TokenBucket
 from chatd.core.session import Session
-from chatd.doors.render import encode
+from chatd.doors.outbox import Outbox
+from chatd.doors.render import encode, encode_notice
+from chatd.doors.telnet import Action, Reply, TelnetParser
 
-DEFAULT_MAX_LINE_LENGTH = 4096
+def origin(address: IAddress) -> str | None:
+    """The host a connection came from, for per-address limits; IPv4-mapped IPv6 as IPv4."""
+    host = getattr(address, "host", None)
+    if isinstance(host, str) and host.startswith("::ffff:") and "." in host:
+        return host[len("::ffff:") :]
+    return host
 
 
 def describe(address: IAddress) -> str:
@@ -35,42 +43,71 @@ def describe(address: IAddress) -> str:
 
 
 class LineDoor(LineReceiver):
-    """One connection of a line client; a :class:`~chatd.core.session.Client` for the hub."""
+    """One connection of a line client; a :class:`~chatd.core.session.Client` for the hub.
+
+    Besides framing it applies the per-connection limits on bytes (see :class:`Limits`): it
+    answers telnet's commands instead of relaying them, holds at most ``max_send_buffer`` bytes
+    for a reader that fell behind, and pauses reading from a connection that sends lines faster
+    than its token bucket allows.
+    """
 
     delimiter = b"\n"
     log = Logger()
 
-    def __init__(self, hub: Hub, max_line_length: int = DEFAULT_MAX_LINE_LENGTH) -> None:
+    def __init__(self, hub: Hub, clock: IReactorTime) -> None:
         self.hub = hub
-        self.max_line_length = max_line_length
+        self.clock = clock
+        limits = hub.limits
+        self.max_line_length = limits.max_line_length
         # LineReceiver measures the line with its CR; the limit is on what the person typed.
-        self.MAX_LENGTH = max_line_length + 1
+        self.MAX_LENGTH = limits.max_line_length + 1
         self.peer = "unconnected"
         self.session: Session | None = None
+        self.outbox: Outbox | None = None
+        self._telnet = TelnetParser()
+        self._bucket = TokenBucket(limits.rate, limits.burst, clock.seconds()) if limits.rate else None
+        self._resume: IDelayedCall | None = None
         self._discarding = False
         self._after_long_line = b""
 
     # Twisted's side
 
     def connectionMade(self) -> None:
-        self.peer = describe(self.transport.getPeer())
+        address = self.transport.getPeer()
+        self.peer = describe(address)
+        self.outbox = Outbox(self.transport, self.hub.limits.max_send_buffer, self._too_slow)
         self.log.info("connection from {peer}", peer=self.peer)
         try:
-            self.session = self.hub.connect(self)
-        except ServerFull as full:
-            self.deliver(events.Refused(str(full)))
+            self.session = self.hub.connect(self, origin(address))
+        except ChatError as refusal:
+            self.deliver(events.Refused(str(refusal)))
             self.close()
 
     def dataReceived(self, data: bytes) -> None:
-        while data and not self.transport.disconnecting:
-            if self._discarding:
-                newline = data.find(self.delimiter)
-                if newline < 0:
-                    return
-                self._discarding = False
-                data = data[newline + 1 :]
-            super().dataReceived(data)
+        if not data:  # LineReceiver.resumeProducing asks for the lines it buffered this way
+            self._frame(data)
+            return
+        for piece in self._telnet.feed(data):
+            if type(piece) is bytes:
+                self._frame(piece)
+            elif isinstance(piece, Reply):
+                self.outbox.write(piece.data)
+            elif piece is Action.DISCARD_LINE:
+                self._discard_partial_line()
+            elif piece is Action.SHOW_ALIVE:
+                self.outbox.write(encode_notice("yes, chatd is here"))
+
+    def _frame(self, data: bytes) -> None:
+        if self._discarding:
+            newline = data.find(self.delimiter)
+            if newline < 0:
+                return
+            self._discarding = False
+            data = data[newline + 1 :]
+        super().dataReceived(data)
+        while self._after_long_line:
             data, self._after_long_line = self._after_long_line, b""
+            super().dataReceived(data)
 
     def lineReceived(self, line: bytes) -> None:
         if line.endswith(b"\r"):
@@ -79,6 +116,8 @@ class LineDoor(LineReceiver):
             self._refuse_long_line()
         elif self.session is not None:
             self.session.receive(line.decode("utf-8", "replace"))
+        if self._bucket is not None:
+            self._pace()
 
     def lineLengthExceeded(self, data: bytes) -> None:
         # ``data`` is the too-long line and whatever followed it in the buffer.
@@ -88,11 +127,38 @@ class LineDoor(LineReceiver):
             self._discarding = True
         else:
             self._after_long_line = data[newline + 1 :]
+        if self._bucket is not None:
+            self._pace()
+
+    def _pace(self) -> None:
+        """Count a line against the token bucket; stop reading while the budget is spent."""
+        wait = self._bucket.spend(self.clock.seconds())
+        if wait and not self.transport.disconnecting:
+            # Lines over the budget stay unread (in the kernel, and at most one packet in
+            # LineReceiver's buffer) until the bucket allows the next one.
+            self.pauseProducing()
+            self._resume = self.clock.callLater(wait, self._end_pause)
+
+    def _end_pause(self) -> None:
+        self._resume = None
+        self.resumeProducing()
+
+    def _discard_partial_line(self) -> None:
+        """Forget what follows the last complete line received: the person abandoned it."""
+        self._discarding = False
+        self._after_long_line = b""
+        buffered = self.clearLineBuffer()
+        complete = buffered[: buffered.rfind(self.delimiter) + 1]
+        if complete:  # lines held back by flood control are kept, in order
+            super().dataReceived(complete)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self.log.info(
             "connection from {peer} closed: {why}", peer=self.peer, why=reason.getErrorMessage()
         )
+        if self._resume is not None:
+            self._resume.cancel()
+            self._resume = None
         if self.session is not None:
             self.session.lost()
         self.factory.forget(self)
@@ -100,14 +166,24 @@ class LineDoor(LineReceiver):
     # The hub's side
 
     def deliver(self, event: events.Event) -> None:
-        self.transport.write(encode(event))
+        self.outbox.write(encode(event))
 
     def close(self) -> None:
+        self.outbox.close()
         self.transport.loseConnection()
 
     def _refuse_long_line(self) -> None:
         self.log.info("line too long from {peer}", peer=self.peer)
         self.deliver(events.Refused(f"line too long (limit {self.max_line_length} bytes)"))
+
+    def _too_slow(self, held: int) -> None:
+        self.log.warn(
+            "dropping {peer}: {held} bytes of output waiting, over the limit of {limit}",
+            peer=self.peer,
+            held=held,
+            limit=self.hub.limits.max_send_buffer,
+        )
+        self.transport.abortConnection()
 
 
 class LineDoorFactory(ServerFactory):
@@ -115,14 +191,13 @@ class LineDoorFactory(ServerFactory):
 
     noisy = False  # connections are logged by the doors themselves
 
-    def __init__(self, hub: Hub, max_line_length: int = DEFAULT_MAX_LINE_LENGTH) -> None:
+    def __init__(self, hub: Hub) -> None:
         self.hub = hub
-        self.max_line_length = max_line_length
         self._open: set[LineDoor] = set()
         self._all_closed: list[defer.Deferred[None]] = []
 
     def buildProtocol(self, addr: IAddress) -> LineDoor:
-        door = LineDoor(self.hub, self.max_line_length)
+        door = LineDoor(self.hub, self.hub.clock)
         door.factory = self
         self._open.add(door)
         return door

@@ -65,3 +65,8 @@ def render(event: events.Event) -> list[str]:
 def encode(event: events.Event) -> bytes:
     """The bytes a line client receives for ``event``: UTF-8, every line ending in CRLF."""
     return "".join(line + "\r\n" for line in render(event)).encode("utf-8", "replace")
+
+
+def encode_notice(text: str) -> bytes:
+    """A notice from the door itself rather than the hub (the answer to telnet's AYT)."""
+    return f"* {text}\r\n".encode()

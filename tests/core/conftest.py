@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import pytest
+from twisted.internet import task
 
 from chatd.core import Hub, Session
 from chatd.core.events import Event
+from chatd.limits import Limits
 
 
 class FakeClient:
@@ -40,14 +43,27 @@ class FakeClient:
         return taken
 
 
-class Clock:
-    """Time that moves only when a test says so."""
+class Clock(task.Clock):
+    """Twisted's test clock, starting at a fixed wall-clock time; ``now`` reads and sets it."""
 
     def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
+        super().__init__()
+        self.rightNow = now
 
-    def __call__(self) -> float:
-        return self.now
+    @property
+    def now(self) -> float:
+        return self.rightNow
+
+    @now.setter
+    def now(self, value: float) -> None:
+        self.rightNow = value
+
+
+def hub_options(options: dict[str, object]) -> dict[str, object]:
+    """Hub keyword arguments from a flat mapping in which limits may appear by name."""
+    names = {field.name for field in dataclasses.fields(Limits)}
+    limits = {name: options.pop(name) for name in list(options) if name in names}
+    return {**options, "limits": Limits(**limits)}
 
 
 class Room:
@@ -55,13 +71,15 @@ class Room:
 
     def __init__(self, **options) -> None:
         self.clock = Clock()
-        self.hub = Hub(clock=self.clock, **options)
+        self.hub = Hub(clock=self.clock, **hub_options(options))
         self.clients: list[FakeClient] = []
 
-    def connect(self, *, drop_on_close: bool = False) -> tuple[Session, FakeClient]:
+    def connect(
+        self, *, drop_on_close: bool = False, origin: str | None = None
+    ) -> tuple[Session, FakeClient]:
         """A new connection; with ``drop_on_close`` its close() reports the loss at once."""
         client = FakeClient(peer=f"test-{len(self.clients)}")
-        session = self.hub.connect(client)
+        session = self.hub.connect(client, origin)
         if drop_on_close:
             client.on_close = session.lost
         self.clients.append(client)

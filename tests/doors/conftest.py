@@ -6,11 +6,13 @@ and whatever the door wrote comes back from ``transport.value()``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from twisted.internet import task
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone
 from twisted.internet.testing import StringTransport
@@ -18,6 +20,7 @@ from twisted.python.failure import Failure
 
 from chatd.core.hub import Hub
 from chatd.doors.line import LineDoor, LineDoorFactory
+from chatd.limits import Limits
 
 #: The hub's clock in these tests: 2023-11-14 22:13:20 UTC, so history lines start "[22:13] ".
 FIXED_TIME = 1_700_000_000.0
@@ -70,10 +73,13 @@ class Wire:
 class Chat:
     """A hub behind one line door factory, and the wires connected to it."""
 
-    def __init__(self, max_line_length: int = 4096, **hub_options: object) -> None:
-        hub_options.setdefault("clock", lambda: FIXED_TIME)
-        self.hub = Hub(**hub_options)  # type: ignore[arg-type]
-        self.factory = LineDoorFactory(self.hub, max_line_length=max_line_length)
+    def __init__(self, **options: object) -> None:
+        names = {field.name for field in dataclasses.fields(Limits)}
+        limits = Limits(**{name: options.pop(name) for name in list(options) if name in names})
+        self.clock = task.Clock()
+        self.clock.rightNow = FIXED_TIME
+        self.hub = Hub(clock=self.clock, limits=limits, **options)  # type: ignore[arg-type]
+        self.factory = LineDoorFactory(self.hub)
         self.wires: list[Wire] = []
 
     def connect(self) -> Wire:

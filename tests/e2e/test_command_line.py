@@ -39,11 +39,11 @@ def test_chatd_help_documents_every_option(run_twistd):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--port", "nope"], "invalid literal for int() with base 10: 'nope'"),
+        (["--port", "nope"], "--port wants a whole number, not 'nope'"),
         (["--port", "70000"], "--port must be at most 65535, not 70000"),
-        (["--history", "-1"], "-1 is negative"),
-        (["--max-clients", "0"], "0 is not a positive number"),
-        (["--max-line-length", "0"], "0 is not a positive number"),
+        (["--history", "-1"], "--history must be at least 0, not -1"),
+        (["--max-clients", "0"], "--max-clients must be at least 1, not 0"),
+        (["--max-line-length", "0"], "--max-line-length must be at least 1, not 0"),
         (["--motd", "/missing/file"], "cannot read --motd file: [Errno 2]"),
         (["--listen", "bogus:1"], "cannot listen on 'bogus:1': Unknown endpoint type: 'bogus'"),
     ],

@@ -66,8 +66,9 @@ async def test_three_clients_chat_join_and_leave(chat, joiner):
 
 
 @pytest_twisted.ensureDeferred
-async def test_many_lines_arrive_in_order_exactly_once(chat, joiner):
+async def test_many_lines_arrive_in_order_exactly_once(start_chat, joiner):
     """Lines from each sender reach every receiver in the order sent, each exactly once."""
+    chat = await start_chat("--listen", "tcp:0:interface=127.0.0.1", "--rate", "10000")
     alice = await joiner(chat.port, "alice", b"\r\n")
     bob = await joiner(chat.port, "bob")
     carol = await joiner(chat.port, "carol")

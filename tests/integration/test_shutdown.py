@@ -65,9 +65,14 @@ async def test_stop_with_nobody_connected_is_immediate(chat, log_capture):
 
 
 @pytest_twisted.ensureDeferred
-async def test_client_that_stops_reading_is_dropped_after_the_grace_period(chat, joiner):
+async def test_client_that_stops_reading_is_dropped_after_the_grace_period(start_chat, joiner):
     """A client that never reads its backlog is dropped after the grace and stopService fires."""
     from twisted.internet import reactor
+
+    # No flood control, and room for the whole backlog: this is about the grace period alone.
+    chat = await start_chat(
+        "--listen", "tcp:0:interface=127.0.0.1", "--rate", "0", "--max-send-buffer", "100000000"
+    )
 
     alice = await joiner(chat.port, "alice")
     bob = await joiner(chat.port, "bob")
