@@ -24,6 +24,7 @@ from chatd.doors.outbox import Outbox
 from chatd.doors.render import encode, encode_notice
 from chatd.doors.telnet import Action, Reply, TelnetParser
 
+
 def origin(address: IAddress) -> str | None:
     """The host a connection came from, for per-address limits; IPv4-mapped IPv6 as IPv4."""
     host = getattr(address, "host", None)
@@ -65,7 +66,9 @@ class LineDoor(LineReceiver):
         self.session: Session | None = None
         self.outbox: Outbox | None = None
         self._telnet = TelnetParser()
-        self._bucket = TokenBucket(limits.rate, limits.burst, clock.seconds()) if limits.rate else None
+        self._bucket = (
+            TokenBucket(limits.rate, limits.burst, clock.seconds()) if limits.rate else None
+        )
         self._resume: IDelayedCall | None = None
         self._discarding = False
         self._after_long_line = b""

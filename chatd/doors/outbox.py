@@ -29,9 +29,7 @@ class Outbox:
         "_transport",
     )
 
-    def __init__(
-        self, transport: ITransport, limit: int, overflow: Callable[[int], None]
-    ) -> None:
+    def __init__(self, transport: ITransport, limit: int, overflow: Callable[[int], None]) -> None:
         self._transport = transport
         self._limit = limit
         #: Called with the bytes held once they pass ``limit``; expected to drop the connection.

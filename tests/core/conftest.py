@@ -103,7 +103,7 @@ class Room:
 
 @pytest.fixture
 def make_room():
-    """Build rooms with hub options; afterwards no client may have been sent events after close()."""
+    """Build rooms with hub options; afterwards no client may have had events after close()."""
     rooms: list[Room] = []
 
     def make(**options) -> Room:

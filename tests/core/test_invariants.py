@@ -64,7 +64,7 @@ def perform(session, action: str, name: str) -> None:
 )
 @given(steps=STEPS)
 def test_names_stay_unique_and_everyones_view_stays_true(make_room, steps):
-    """After any mix of joins, renames and leaves, names are unique and Joined/Left/Renamed add up."""
+    """After any joins, renames and leaves, names are unique and Joined/Left/Renamed add up."""
     room = make_room()
     live = []  # sessions whose connection is still open
     views = {}  # what each named user has been told about who is online

@@ -13,7 +13,7 @@ FORBIDDEN = ("chatd.doors", "chatd.service", "chatd.tap", "twisted.internet", "s
 
 
 def imported_modules(source: str, package: str = "chatd.core") -> set[str]:
-    """Every module an import in ``source`` (a module of ``package``) may load, relative resolved."""
+    """Every module an import in ``source`` (in ``package``) may load, relative ones resolved."""
     modules = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):

@@ -54,7 +54,7 @@ def test_bad_names(name, reason):
 
 
 def test_names_collide_after_nfkc_and_case_folding():
-    """Alice, ALICE and fullwidth ａｌｉｃｅ share one key, as do Straße/STRASSE and decomposed é."""
+    """Alice, ALICE and fullwidth ａｌｉｃｅ share a key, as do Straße/STRASSE and decomposed é."""
     assert (
         name_key("Alice") == name_key("alice") == name_key("ＡＬＩＣＥ") == name_key("ａｌｉｃｅ")
     )

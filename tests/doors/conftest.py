@@ -1,4 +1,4 @@
-"""Drive the line door the way Twisted tests protocols: a StringTransport per connection, no reactor.
+"""Drive the line door as Twisted tests protocols: a StringTransport per connection, no reactor.
 
 A :class:`Wire` is one connection seen from the far end: bytes go in through ``dataReceived``
 and whatever the door wrote comes back from ``transport.value()``.

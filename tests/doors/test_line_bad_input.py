@@ -132,7 +132,7 @@ def pieces(data: bytes, sizes: list[int]) -> list[bytes]:
 
 
 def test_binary_garbage_in_odd_pieces(make_chat, log_capture):
-    """64 KiB of random bytes (with NUL and 0xFF) in odd-sized pieces never raise or leak controls."""
+    """64 KiB of random bytes (with NUL and 0xFF) in odd pieces never raise or leak controls."""
     chat = make_chat(max_line_length=512, rate=0)  # its ~256 lines would wait for flood control
     alice, bob = chat.join("alice"), chat.join("bob")
     rng = random.Random(20240601)
@@ -173,7 +173,7 @@ def test_any_bytes_leave_the_connection_usable(make_chat, garbage, sizes):
 
 
 def test_the_connection_over_max_clients_is_refused(make_chat, log_capture):
-    """The (max_clients+1)-th connection gets only `! server is full, try again later` and is closed."""
+    """Connection max_clients+1 gets only `! server is full, try again later` and is closed."""
     chat = make_chat(max_clients=2)
     alice, stranger = chat.join("alice"), chat.connect()
     stranger.take()

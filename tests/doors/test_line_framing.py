@@ -140,7 +140,7 @@ def test_long_name_line_during_handshake_is_refused(limited):
 
 
 def test_ten_mebibytes_without_newline_is_never_buffered(make_chat):
-    """10 MiB with no newline gets one error, the door keeps at most a line's worth, then chat works."""
+    """10 MiB with no newline gets one error, the door keeps at most one line, then chat works."""
     chat = make_chat(max_line_length=4096)
     alice, bob = chat.join("alice"), chat.join("bob")
     chunk = b"A" * 65536

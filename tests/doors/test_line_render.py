@@ -32,7 +32,7 @@ def test_welcome_then_online_for_the_first_user(chat):
 
 
 def test_join_notice_and_sorted_online_list(chat):
-    """Others get `* NAME has joined the chat`; the newcomer's online list is sorted ignoring case."""
+    """Others get `* NAME has joined the chat`; the newcomer's online list ignores case."""
     bob = chat.join("bob")
     alice = chat.join("Alice")
     carol = chat.connect()
@@ -195,7 +195,7 @@ def test_commands_before_a_name_are_refused(chat):
 
 
 def test_shutdown_notice_reaches_every_connection(chat):
-    """On shutdown every connection, named or not, gets `* server is shutting down` and is closed."""
+    """On shutdown every connection, named or not, gets `* server is shutting down`, then closes."""
     alice, bob = chat.join("alice"), chat.join("bob")
     stranger = chat.connect()
     stranger.take()

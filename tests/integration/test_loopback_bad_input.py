@@ -33,7 +33,7 @@ async def test_garbage_and_a_huge_line_leave_the_connection_usable(start_chat, j
 async def test_one_connection_over_max_clients_is_told_and_closed(
     start_chat, connect, joiner, log_capture
 ):
-    """With --max-clients 2 the third connection gets `! server is full, try again later` and closes."""
+    """With --max-clients 2 the third connection gets `! server is full, try again later`."""
     chat = await start_chat("--listen", "tcp:0:interface=127.0.0.1", "--max-clients", "2")
     alice = await joiner(chat.port, "alice")
     waiting = await connect(chat.port, "waiting")
