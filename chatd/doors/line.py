@@ -144,7 +144,8 @@ class LineDoor(LineReceiver):
 
     def _end_pause(self) -> None:
         self._resume = None
-        self.resumeProducing()
+        if not self.transport.disconnecting:
+            self.resumeProducing()
 
     def _discard_partial_line(self) -> None:
         """Forget what follows the last complete line received: the person abandoned it."""

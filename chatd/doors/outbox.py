@@ -20,6 +20,7 @@ class Outbox:
     """Output for one connection: written through while the transport keeps up, held while not."""
 
     __slots__ = (
+        "_closed",
         "_dropped",
         "_held",
         "_held_bytes",
@@ -38,6 +39,7 @@ class Outbox:
         self._held_bytes = 0
         self._paused = False
         self._dropped = False
+        self._closed = False
         transport.registerProducer(self, True)
 
     @property
@@ -63,6 +65,9 @@ class Outbox:
         A transport with a registered producer never finishes closing, and what is held here is
         already bounded by the limit.
         """
+        if self._closed:
+            return
+        self._closed = True
         self._release()
         self._paused = False
         self._transport.unregisterProducer()
