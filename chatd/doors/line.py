@@ -78,7 +78,9 @@ class LineDoor(LineReceiver):
     def connectionMade(self) -> None:
         address = self.transport.getPeer()
         self.peer = describe(address)
-        self.outbox = Outbox(self.transport, self.hub.limits.max_send_buffer, self._too_slow)
+        self.outbox = Outbox(
+            self.transport, self.hub.limits.max_send_buffer, self._too_slow, self.clock
+        )
         self.log.info("connection from {peer}", peer=self.peer)
         try:
             self.session = self.hub.connect(self, origin(address))
@@ -163,6 +165,8 @@ class LineDoor(LineReceiver):
         if self._resume is not None:
             self._resume.cancel()
             self._resume = None
+        if self.outbox is not None:
+            self.outbox.stopProducing()
         if self.session is not None:
             self.session.lost()
         self.factory.forget(self)

@@ -2,17 +2,24 @@
 
 A transport buffers whatever it is given.  The outbox registers with it as a streaming producer,
 so the transport tells it when its buffer is full (``pauseProducing``) and when it has drained
-(``resumeProducing``).  While paused the outbox holds further output itself, and once that passes
-its limit the reader is too slow to keep up with the chat: the connection is dropped instead of
-letting one client grow the server's memory.
+(``resumeProducing``).  While paused the outbox holds further output itself.  Once that passes its
+limit and the transport still has not drained a moment later, the reader cannot keep up with the
+chat, and the connection is dropped instead of letting one client grow the server's memory.
+
+The moment matters: a transport writes only when the reactor next polls, so a burst delivered in
+one reactor turn can pass the limit even for a fast reader.  Judging after
+:data:`SLOW_READER_GRACE` gives every reader at least one chance to write.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from twisted.internet.interfaces import IPushProducer, ITransport
+from twisted.internet.interfaces import IDelayedCall, IPushProducer, IReactorTime, ITransport
 from zope.interface import implementer
+
+#: Seconds a reader with more than the limit held may take to drain its transport once.
+SLOW_READER_GRACE = 0.5
 
 
 @implementer(IPushProducer)
@@ -20,26 +27,36 @@ class Outbox:
     """Output for one connection: written through while the transport keeps up, held while not."""
 
     __slots__ = (
+        "_clock",
         "_closed",
         "_dropped",
         "_held",
         "_held_bytes",
+        "_judgement",
         "_limit",
         "_overflow",
         "_paused",
         "_transport",
     )
 
-    def __init__(self, transport: ITransport, limit: int, overflow: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        transport: ITransport,
+        limit: int,
+        overflow: Callable[[int], None],
+        clock: IReactorTime,
+    ) -> None:
         self._transport = transport
         self._limit = limit
-        #: Called with the bytes held once they pass ``limit``; expected to drop the connection.
+        #: Called with the bytes held when the reader is judged too slow; drops the connection.
         self._overflow = overflow
+        self._clock = clock
         self._held: list[bytes] = []
         self._held_bytes = 0
         self._paused = False
         self._dropped = False
         self._closed = False
+        self._judgement: IDelayedCall | None = None
         transport.registerProducer(self, True)
 
     @property
@@ -53,11 +70,8 @@ class Outbox:
         elif not self._dropped:
             self._held.append(data)
             self._held_bytes += len(data)
-            if self._held_bytes > self._limit:
-                # Whatever else arrives before the connection is gone is dropped with it.
-                self._dropped = True
-                self._overflow(self._held_bytes)
-                self._held, self._held_bytes = [], 0
+            if self._held_bytes > self._limit and self._judgement is None:
+                self._judgement = self._clock.callLater(SLOW_READER_GRACE, self._judge)
 
     def close(self) -> None:
         """Hand everything held to the transport and step aside, so that it can close.
@@ -84,10 +98,28 @@ class Outbox:
     def stopProducing(self) -> None:
         # The connection is gone: nothing held can be sent any more.
         self._paused = True
-        self._held, self._held_bytes = [], 0
+        self._forget()
+
+    def _judge(self) -> None:
+        self._judgement = None
+        if self._paused and self._held_bytes > self._limit:
+            # Whatever else arrives before the connection is gone is dropped with it.
+            self._dropped = True
+            held = self._held_bytes
+            self._forget()
+            self._overflow(held)
 
     def _release(self) -> None:
+        if self._judgement is not None:  # the transport drained: the reader keeps up
+            self._judgement.cancel()
+            self._judgement = None
         held, self._held, self._held_bytes = self._held, [], 0
         if held:
             # Writing may fill the transport again, which pauses us before this returns.
             self._transport.writeSequence(held)
+
+    def _forget(self) -> None:
+        if self._judgement is not None:
+            self._judgement.cancel()
+            self._judgement = None
+        self._held, self._held_bytes = [], 0
