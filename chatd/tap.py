@@ -18,6 +18,10 @@ from chatd.service import ChatService
 
 DEFAULT_PORT = 33000
 DEFAULT_HISTORY = 20
+#: Connections the kernel queues for accept().  Twisted's default of 50 overflows in a connect
+#: storm, and Linux then answers with SYN cookies: the client believes it is connected, chatd
+#: never saw it, and both wait for ever for the other to speak.  (Linux caps it at somaxconn.)
+LISTEN_BACKLOG = 1024
 DEFAULTS = Limits()
 
 
@@ -123,10 +127,10 @@ class Options(usage.Options):
             return list(self["listen"])
         interface = self["interface"]
         if not interface:
-            return [f"tcp:{self['port']}"]
+            return [f"tcp:{self['port']}:backlog={LISTEN_BACKLOG}"]
         family = "tcp6" if ":" in interface else "tcp"
         escaped = interface.replace(":", "\\:")
-        return [f"{family}:{self['port']}:interface={escaped}"]
+        return [f"{family}:{self['port']}:interface={escaped}:backlog={LISTEN_BACKLOG}"]
 
 
 def check_endpoint(description: str) -> None:

@@ -22,7 +22,7 @@ def parse(*args: str) -> Options:
 def test_defaults():
     """Without options chatd listens on TCP 33000 on every IPv4 address with the spec's limits."""
     options = parse()
-    assert options.endpoints() == ["tcp:33000"]
+    assert options.endpoints() == ["tcp:33000:backlog=1024"]
     assert options["history"] == 20
     assert options["max-line-length"] == 4096
     assert options["max-clients"] == 10000
@@ -32,13 +32,13 @@ def test_defaults():
 def test_port_and_ipv4_interface():
     """--port and --interface make one TCP endpoint description."""
     assert parse("--port", "4000", "--interface", "127.0.0.1").endpoints() == [
-        "tcp:4000:interface=127.0.0.1"
+        "tcp:4000:interface=127.0.0.1:backlog=1024"
     ]
 
 
 def test_ipv6_interface_is_escaped():
     """An IPv6 interface selects tcp6 and has its colons escaped for the endpoint parser."""
-    assert parse("-p", "0", "-i", "::1").endpoints() == ["tcp6:0:interface=\\:\\:1"]
+    assert parse("-p", "0", "-i", "::1").endpoints() == ["tcp6:0:interface=\\:\\:1:backlog=1024"]
 
 
 def test_listen_replaces_port_and_is_repeatable():

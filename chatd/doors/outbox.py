@@ -3,12 +3,13 @@
 A transport buffers whatever it is given.  The outbox registers with it as a streaming producer,
 so the transport tells it when its buffer is full (``pauseProducing``) and when it has drained
 (``resumeProducing``).  While paused the outbox holds further output itself.  Once that passes its
-limit and the transport still has not drained a moment later, the reader cannot keep up with the
-chat, and the connection is dropped instead of letting one client grow the server's memory.
+limit and the transport still has not drained after the reactor's next poll for I/O, the reader
+cannot keep up with the chat, and the connection is dropped instead of letting one client grow the
+server's memory.
 
-The moment matters: a transport writes only when the reactor next polls, so a burst delivered in
-one reactor turn can pass the limit even for a fast reader.  Judging after
-:data:`SLOW_READER_GRACE` gives every reader at least one chance to write.
+Waiting for that poll matters: a transport writes only when the reactor polls, so a burst
+delivered within one reactor turn can pass the limit even for a fast reader.  Waiting longer
+would not: it would only let a stalled reader's backlog grow for that much longer.
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ from collections.abc import Callable
 
 from twisted.internet.interfaces import IDelayedCall, IPushProducer, IReactorTime, ITransport
 from zope.interface import implementer
-
-#: Seconds a reader with more than the limit held may take to drain its transport once.
-SLOW_READER_GRACE = 0.5
 
 
 @implementer(IPushProducer)
@@ -71,7 +69,7 @@ class Outbox:
             self._held.append(data)
             self._held_bytes += len(data)
             if self._held_bytes > self._limit and self._judgement is None:
-                self._judgement = self._clock.callLater(SLOW_READER_GRACE, self._judge)
+                self._judgement = self._clock.callLater(0, self._after_next_poll)
 
     def close(self) -> None:
         """Hand everything held to the transport and step aside, so that it can close.
@@ -99,6 +97,11 @@ class Outbox:
         # The connection is gone: nothing held can be sent any more.
         self._paused = True
         self._forget()
+
+    def _after_next_poll(self) -> None:
+        # A delayed call made now runs once the reactor has polled for I/O again (the first hop,
+        # made during this turn's I/O, ran before that poll), so the transport had its chance.
+        self._judgement = self._clock.callLater(0, self._judge)
 
     def _judge(self) -> None:
         self._judgement = None

@@ -81,7 +81,7 @@ def run_twistd(tmp_path):
 class Daemon:
     """A running ``twistd -n --pidfile= ARGS`` whose output a thread collects."""
 
-    def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
+    def __init__(self, args: list[str], cwd: Path, env: dict[str, str], preexec_fn=None) -> None:
         self.args = [TWISTD, "-n", "--pidfile=", *args]
         self._output = b""
         self._changed = threading.Condition()
@@ -93,6 +93,7 @@ class Daemon:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            preexec_fn=preexec_fn,
         )
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
@@ -142,6 +143,14 @@ class Daemon:
         self._reader.join(WAIT)
         return status
 
+    def peak_memory_kib(self) -> int | None:
+        """The daemon's peak resident set size so far (Linux only; None elsewhere)."""
+        status = Path(f"/proc/{self.process.pid}/status")
+        if not status.exists():
+            return None
+        match = re.search(r"^VmHWM:\s+(\d+) kB", status.read_text(), re.MULTILINE)
+        return int(match.group(1)) if match else None
+
     def assert_no_errors(self) -> None:
         log = self.log()
         assert "Traceback" not in log, log
@@ -164,8 +173,10 @@ class Daemon:
 def _daemon_factory(folder: Path):
     started: list[Daemon] = []
 
-    def start(*args: str, env: dict[str, str] | None = None) -> Daemon:
-        started.append(Daemon(list(args), folder, clean_environment(**(env or {}))))
+    def start(*args: str, env: dict[str, str] | None = None, preexec_fn=None) -> Daemon:
+        started.append(
+            Daemon(list(args), folder, clean_environment(**(env or {})), preexec_fn=preexec_fn)
+        )
         return started[-1]
 
     return start, started
@@ -173,8 +184,9 @@ def _daemon_factory(folder: Path):
 
 @pytest.fixture
 def daemon(tmp_path):
-    """``daemon(*ARGS, env={...})`` starts ``twistd -n --pidfile= ARGS`` with extra environment
-    variables; each daemon is stopped after the test."""
+    """``daemon(*ARGS, env={...}, preexec_fn=...)`` starts ``twistd -n --pidfile= ARGS`` with
+    extra environment variables (and a function run in the child before twistd, say to set
+    resource limits); each daemon is stopped after the test."""
     start, started = _daemon_factory(tmp_path)
     yield start
     for one in started:

@@ -5,20 +5,10 @@ from __future__ import annotations
 
 import random
 import re
-from pathlib import Path
 
 TEN_MIB = 10 * 1024 * 1024
 #: Anything a terminal could take as a control character or the start of an escape sequence.
 CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
-
-
-def peak_memory_kib(pid: int) -> int | None:
-    """The process's peak resident set size (Linux only; None elsewhere)."""
-    status = Path(f"/proc/{pid}/status")
-    if not status.exists():
-        return None
-    match = re.search(r"^VmHWM:\s+(\d+) kB", status.read_text(), re.MULTILINE)
-    return int(match.group(1)) if match else None
 
 
 def test_hostile_input_then_fresh_users_still_chat(daemon, peers):
@@ -55,13 +45,13 @@ def test_hostile_input_then_fresh_users_still_chat(daemon, peers):
         assert line.startswith("vera: ") and not CONTROL.search(line), repr(line)
 
     # 10 MiB without a newline: one refusal, nothing relayed, and the line is not buffered.
-    peak_before = peak_memory_kib(server.process.pid)
+    peak_before = server.peak_memory_kib()
     vera.send_raw(b"z" * TEN_MIB)
     vera.send_raw(b"\nstill here\n")
     assert wes.next_line() == "vera: still here"
     vera.send("/who")
     assert vera.lines(2) == ["! line too long (limit 4096 bytes)", "* Online (2): vera, wes"]
-    peak_after = peak_memory_kib(server.process.pid)
+    peak_after = server.peak_memory_kib()
     if peak_before is not None and peak_after is not None:
         assert peak_after - peak_before < TEN_MIB // 1024 // 2, (peak_before, peak_after)
 
