@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from twisted.internet import defer
 from twisted.internet.address import IPv6Address
-from twisted.internet.interfaces import IAddress, IDelayedCall, IReactorTime
+from twisted.internet.interfaces import IAddress, IDelayedCall
 from twisted.internet.protocol import ServerFactory, connectionDone
 from twisted.logger import Logger
 from twisted.protocols.basic import LineReceiver
@@ -55,9 +55,9 @@ class LineDoor(LineReceiver):
     delimiter = b"\n"
     log = Logger()
 
-    def __init__(self, hub: Hub, clock: IReactorTime) -> None:
+    def __init__(self, hub: Hub) -> None:
         self.hub = hub
-        self.clock = clock
+        self.clock = hub.clock  # the reactor, or a test's task.Clock
         limits = hub.limits
         self.max_line_length = limits.max_line_length
         # LineReceiver measures the line with its CR; the limit is on what the person typed.
@@ -67,7 +67,7 @@ class LineDoor(LineReceiver):
         self.outbox: Outbox | None = None
         self._telnet = TelnetParser()
         self._bucket = (
-            TokenBucket(limits.rate, limits.burst, clock.seconds()) if limits.rate else None
+            TokenBucket(limits.rate, limits.burst, self.clock.seconds()) if limits.rate else None
         )
         self._resume: IDelayedCall | None = None
         self._discarding = False
@@ -205,7 +205,7 @@ class LineDoorFactory(ServerFactory):
         self._all_closed: list[defer.Deferred[None]] = []
 
     def buildProtocol(self, addr: IAddress) -> LineDoor:
-        door = LineDoor(self.hub, self.hub.clock)
+        door = LineDoor(self.hub)
         door.factory = self
         self._open.add(door)
         return door
