@@ -78,6 +78,18 @@ def run_twistd(tmp_path):
     return run
 
 
+def _prepare_child(extra) -> None:
+    """Runs in the child before twistd: SIGINT back to its default, then ``extra``, if any.
+
+    A shell runs background jobs with SIGINT ignored, and an ignored SIGINT is inherited; Python
+    and Twisted then leave it ignored, and the SIGINT tests would wait for a shutdown that never
+    starts (seen when the suite ran with ``&``).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if extra is not None:
+        extra()
+
+
 class Daemon:
     """A running ``twistd -n --pidfile= ARGS`` whose output a thread collects."""
 
@@ -93,7 +105,7 @@ class Daemon:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            preexec_fn=preexec_fn,
+            preexec_fn=lambda: _prepare_child(preexec_fn),
         )
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
