@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from twisted.conch.insults.insults import ServerProtocol
-from twisted.internet import stdio, task
+from twisted.internet import defer, stdio, task
 from twisted.internet.endpoints import connectProtocol
 from twisted.python import usage
 from twisted.python.failure import Failure
@@ -36,6 +36,8 @@ __all__ = ["main"]
 LOST = "Connection to server lost."
 #: How long the last server lines may take to reach standard output before we exit anyway.
 FLUSH_SECONDS = 5.0
+#: The same when a signal is stopping the reactor; the person is waiting to get their shell.
+INTERRUPTED_FLUSH_SECONDS = 1.0
 
 
 @dataclass
@@ -44,6 +46,8 @@ class Outcome:
 
     status: int = 1
     message: str | None = None
+    #: Set once the outcome is known, so that a later event cannot change it.
+    final: bool = False
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
@@ -83,20 +87,38 @@ async def _run(reactor, options: Options, on_terminal: bool, ask_host: bool, out
     else:
         face = PlainFace(to_terminal=os.isatty(1), colour=colour)
         stdio.StandardIO(face, reactor=reactor)
+
+    def interrupted() -> defer.Deferred[None] | None:
+        # A signal (SIGTERM, or SIGINT from a pipe's terminal) stops the reactor under us:
+        # exit 1, and do not call the connections it is about to drop a lost server.
+        if outcome.final:
+            return None
+        outcome.final = True
+        return _flush(face, reactor, INTERRUPTED_FLUSH_SECONDS)
+
+    reactor.addSystemEventTrigger("before", "shutdown", interrupted)
     try:
-        await _chat(reactor, options, face, ask_host and on_terminal, outcome)
+        status, message = await _chat(reactor, options, face, ask_host and on_terminal)
     finally:
-        closed = face.close()
-        closed.addTimeout(FLUSH_SECONDS, reactor)
-        await closed.addErrback(lambda _: None)
+        await _flush(face, reactor, FLUSH_SECONDS)
+    if not outcome.final:
+        outcome.status, outcome.message, outcome.final = status, message, True
 
 
-async def _chat(reactor, options: Options, face, ask_host: bool, outcome: Outcome) -> None:
+def _flush(face: TerminalFace | PlainFace, reactor, seconds: float) -> defer.Deferred[None]:
+    """Let the face write out what it holds and let go of stdio, for at most ``seconds``."""
+    closed = face.close()
+    closed.addTimeout(seconds, reactor)
+    return closed.addErrback(lambda _: None)
+
+
+async def _chat(reactor, options: Options, face, ask_host: bool) -> tuple[int, str | None]:
+    """Connect and chat until the end; the exit status and the line for standard error."""
     host = options["host"]
     if host is None and ask_host:
         host = await face.ask(f"Host [{DEFAULT_HOST}]: ")
         if host is None:
-            return
+            return 1, None
     address = options.address(host.strip() if host else None)
     client = ChatClientProtocol(
         face,
@@ -109,24 +131,20 @@ async def _chat(reactor, options: Options, face, ask_host: bool, outcome: Outcom
     try:
         await connectProtocol(client_endpoint(reactor, address), client)
     except Exception:  # noqa: BLE001 - every way of failing to connect is told the same way
-        outcome.message = describe_failure(address, Failure())
-        return
+        return 1, describe_failure(address, Failure())
     try:
         await client.finished
     except ServerClosed as closed:
         tls = is_tls_failure(closed.reason)
-        outcome.message = describe_failure(address, closed.reason) if tls else LOST
+        return 1, describe_failure(address, closed.reason) if tls else LOST
     except NameRefused as refused:
-        outcome.message = (
-            f"chatd-client: the server refused the name {refused.name}: {refused.reason}"
-        )
+        return 1, f"chatd-client: the server refused the name {refused.name}: {refused.reason}"
     except QuitTimedOut as late:
-        outcome.message = (
+        return 1, (
             f"chatd-client: the server did not close the connection within {late.seconds:g} s "
             "of <quit>"
         )
-    else:
-        outcome.status = 0
+    return 0, None
 
 
 @contextmanager
