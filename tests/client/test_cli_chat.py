@@ -107,6 +107,15 @@ def test_server_shutdown_exits_1_with_connection_lost(daemon, client):
     assert server.wait_exit() == -signal.SIGTERM
 
 
+def test_a_signal_exits_1_quietly(server_port, client):
+    """SIGTERM to the client ends it with status 1 and no message about a lost server."""
+    gus = client("-p", str(server_port), "-n", "gus")
+    gus.wait_for_line(WELCOME.format("gus"))
+    gus.process.send_signal(signal.SIGTERM)
+    assert gus.wait_exit() == 1
+    assert gus.stderr.text() == ""
+
+
 def test_python_dash_m_help():
     """``python -m chatd.client --help`` prints the usage and exits 0."""
     done = subprocess.run(
