@@ -11,11 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from OpenSSL import SSL
-from service_identity import VerificationError
+from service_identity import CertificateError, VerificationError
+from service_identity.hazmat import DNS_ID, IPAddress_ID, verify_service_identity
+from service_identity.pyopenssl import extract_patterns
 from twisted.internet import error, ssl
+from twisted.internet.abstract import isIPAddress, isIPv6Address
 from twisted.internet.endpoints import HostnameEndpoint, wrapClientTLS
-from twisted.internet.interfaces import IStreamClientEndpoint
+from twisted.internet.interfaces import IOpenSSLClientConnectionCreator, IStreamClientEndpoint
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 __all__ = ["ServerAddress", "client_endpoint", "describe_failure", "is_tls_failure"]
 
@@ -51,12 +55,47 @@ def client_endpoint(reactor, address: ServerAddress) -> IStreamClientEndpoint:
     if address.insecure:
         return wrapClientTLS(ssl.CertificateOptions(), tcp)
     trust = ssl.Certificate.loadPEM(address.ca_pem) if address.ca_pem else None
-    return wrapClientTLS(ssl.optionsForClientTLS(address.host, trustRoot=trust), tcp)
+    return wrapClientTLS(StrictNameCheck(address.host, trust), tcp)
+
+
+@implementer(IOpenSSLClientConnectionCreator)
+class StrictNameCheck:
+    """:func:`~twisted.internet.ssl.optionsForClientTLS`, failing closed on every name problem.
+
+    Twisted 26.10's own check expects service_identity to raise only ``VerificationError``; a
+    certificate with no subjectAltName at all raises ``CertificateError`` instead, which Twisted
+    logs (a traceback on standard error) before letting the connection through with the name
+    unchecked.  This replaces that check with the same one, failing on both errors.
+    """
+
+    def __init__(self, hostname: str, trust_root: ssl.Certificate | None = None) -> None:
+        self._creator = ssl.optionsForClientTLS(hostname, trustRoot=trust_root)
+        literal = isIPAddress(hostname) or isIPv6Address(hostname)
+        self._service = IPAddress_ID(hostname) if literal else DNS_ID(hostname)
+
+    def clientConnectionForTLS(self, tlsProtocol):
+        connection = self._creator.clientConnectionForTLS(tlsProtocol)
+        service = self._service
+        failed: list[Failure] = []
+
+        def verify(conn: SSL.Connection, cert, err: int, depth: int, ok: int) -> bool:
+            if depth != 0 or not ok:
+                return bool(ok)  # the chain is OpenSSL's business; names are checked on the leaf
+            if not failed:
+                try:
+                    verify_service_identity(extract_patterns(cert), [service], [])
+                except (VerificationError, CertificateError):
+                    failed.append(Failure())
+                    tlsProtocol.failVerification(failed[0])
+            return not failed
+
+        connection.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, verify)
+        return connection
 
 
 def is_tls_failure(failure: Failure) -> bool:
     """Whether ``failure`` comes from TLS: a failed handshake or a certificate for another name."""
-    return failure.check(SSL.Error, VerificationError) is not None
+    return failure.check(SSL.Error, VerificationError, CertificateError) is not None
 
 
 def describe_failure(address: ServerAddress, failure: Failure) -> str:
@@ -73,6 +112,8 @@ def _reason(address: ServerAddress, failure: Failure) -> str:
         return "timed out"
     if failure.check(VerificationError):
         return f"TLS handshake failed: the server's certificate is not valid for {address.host}"
+    if failure.check(CertificateError):
+        return "TLS handshake failed: the server's certificate names no host (no subjectAltName)"
     if failure.check(SSL.Error):
         return f"TLS handshake failed: {_openssl_reason(failure.value)}"
     return failure.getErrorMessage()

@@ -10,8 +10,12 @@ import pytest
 WELCOME = "* Welcome {}! If you ever want to quit, type <quit> to exit."
 
 
-def certificate_for(name: str, folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate naming only ``name``, and its key, written into ``folder``."""
+def certificate_for(name: str, folder: Path, alt_name: bool = True) -> tuple[Path, Path]:
+    """A self-signed certificate for ``name``, and its key, written into ``folder``.
+
+    Without ``alt_name`` the name is only the subject's common name, as
+    ``openssl req -x509 -subj /CN=NAME`` makes it, and no subjectAltName says which host it is for.
+    """
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -20,7 +24,7 @@ def certificate_for(name: str, folder: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(subject)
@@ -28,9 +32,11 @@ def certificate_for(name: str, folder: Path) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-        .sign(key, hashes.SHA256())
     )
+    if alt_name:
+        san = x509.SubjectAlternativeName([x509.DNSName(name)])
+        builder = builder.add_extension(san, critical=False)
+    cert = builder.sign(key, hashes.SHA256())
     key_file, cert_file = folder / "key.pem", folder / "cert.pem"
     key_file.write_bytes(
         key.private_bytes(
@@ -83,6 +89,23 @@ def test_tls_certificate_for_another_name(daemon, tmp_path, run_client):
         f"chatd-client: cannot connect to 127.0.0.1:{port}: "
         "TLS handshake failed: the server's certificate is not valid for 127.0.0.1\n"
     )
+
+
+def test_tls_certificate_without_alt_names_is_refused(daemon, tmp_path, run_client):
+    """A certificate naming its host only in the common name cannot be checked: refused, cleanly.
+
+    Twisted's own check would log a traceback and let this connection through unchecked.
+    """
+    key, cert = certificate_for("localhost", tmp_path, alt_name=False)
+    server = daemon("--listen", f"ssl:0:interface=127.0.0.1:privateKey={key}:certKey={cert}")
+    (port,) = server.ports()
+    done = run_client("localhost", "-p", str(port), "--ca", str(cert), "-n", "tess")
+    assert done.returncode == 1
+    assert done.stderr.decode() == (
+        f"chatd-client: cannot connect to localhost:{port}: TLS handshake failed: "
+        "the server's certificate names no host (no subjectAltName)\n"
+    )
+    assert done.stdout == b""
 
 
 def test_insecure_skips_verification_and_says_so(tls_port, run_client):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from OpenSSL import SSL
-from service_identity import VerificationError
+from service_identity import CertificateError, VerificationError
 from twisted.internet import error
 from twisted.internet.endpoints import HostnameEndpoint
 from twisted.internet.testing import MemoryReactorClock
@@ -76,6 +76,10 @@ ADDRESS = ServerAddress("127.0.0.1", 33000)
             VerificationError(errors=["mismatch"]),
             "TLS handshake failed: the server's certificate is not valid for 127.0.0.1",
         ),
+        (
+            CertificateError("Certificate does not contain any `subjectAltName`s."),
+            "TLS handshake failed: the server's certificate names no host (no subjectAltName)",
+        ),
     ],
 )
 def test_failures_in_one_line(problem, reason):
@@ -96,4 +100,5 @@ def test_is_tls_failure():
     """TLS handshake and certificate name failures count as TLS; a dropped connection does not."""
     assert is_tls_failure(failure(SSL.Error([])))
     assert is_tls_failure(failure(VerificationError(errors=[])))
+    assert is_tls_failure(failure(CertificateError()))
     assert not is_tls_failure(failure(error.ConnectionLost()))
