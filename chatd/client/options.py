@@ -102,8 +102,11 @@ class Options(usage.Options):
     def postOptions(self) -> None:
         if self["ca"] is not None and self["insecure"]:
             raise usage.UsageError("--ca and --insecure exclude each other")
-        if self["name"] is not None and not self["name"].strip():
+        name = self["name"]
+        if name is not None and not name.strip():
             raise usage.UsageError("--name is empty")
+        if name is not None and any(char.isspace() or not char.isprintable() for char in name):
+            raise usage.UsageError("--name cannot contain spaces or control characters")
         self["ca-pem"] = _read_certificate(self["ca"]) if self["ca"] is not None else None
 
     def address(self, host: str | None = None) -> ServerAddress:

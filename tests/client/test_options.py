@@ -53,6 +53,8 @@ def test_tls_options(tls_files):
         ["-p", "http"],
         ["--quit-timeout", "0"],
         ["-n", ""],
+        ["-n", "two words"],
+        ["-n", "bot\nhello"],
         [""],
         ["a", "b"],
         ["--ca", "/nonexistent/ca.pem"],
@@ -60,7 +62,8 @@ def test_tls_options(tls_files):
     ],
 )
 def test_usage_errors(args):
-    """Bad ports, empty names or hosts, extra arguments and unreadable --ca files are refused."""
+    """Bad ports, names that are empty or would not be one line, empty hosts, extra arguments,
+    and unreadable --ca files are refused."""
     with pytest.raises(usage.UsageError):
         parse(*args)
 
