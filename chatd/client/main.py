@@ -20,14 +20,19 @@ from typing import NoReturn
 
 from twisted.conch.insults.insults import ServerProtocol
 from twisted.internet import defer, stdio, task
-from twisted.internet.endpoints import connectProtocol
 from twisted.python import usage
 from twisted.python.failure import Failure
 
 from chatd.client.connection import DEFAULT_HOST, client_endpoint, describe_failure, is_tls_failure
 from chatd.client.options import Options
 from chatd.client.pipes import PlainFace
-from chatd.client.protocol import ChatClientProtocol, NameRefused, QuitTimedOut, ServerClosed
+from chatd.client.protocol import (
+    ChatClientProtocol,
+    GaveUp,
+    NameRefused,
+    QuitTimedOut,
+    ServerClosed,
+)
 from chatd.client.render import use_colour
 from chatd.client.terminal import TerminalFace, raw_terminal
 
@@ -129,7 +134,9 @@ async def _chat(reactor, options: Options, face, ask_host: bool) -> tuple[int, s
     )
     face.attach(client)
     try:
-        await connectProtocol(client_endpoint(reactor, address), client)
+        await client.connect_to(client_endpoint(reactor, address))
+    except defer.CancelledError:
+        return 1, None  # the person gave up while connecting
     except Exception:  # noqa: BLE001 - every way of failing to connect is told the same way
         return 1, describe_failure(address, Failure())
     try:
@@ -140,10 +147,9 @@ async def _chat(reactor, options: Options, face, ask_host: bool) -> tuple[int, s
     except NameRefused as refused:
         return 1, f"chatd-client: the server refused the name {refused.name}: {refused.reason}"
     except QuitTimedOut as late:
-        return 1, (
-            f"chatd-client: the server did not close the connection within {late.seconds:g} s "
-            "of <quit>"
-        )
+        return 1, f"chatd-client: no goodbye from the server after {late.seconds:g} s; gave up"
+    except GaveUp:
+        return 1, None
     return 0, None
 
 

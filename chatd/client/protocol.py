@@ -1,12 +1,13 @@
 """The client core: one connection to a chatd server, speaking wire protocol v1, for any face.
 
 A face (the terminal today, a GUI later) hands the core what the person typed with
-:meth:`ChatClientProtocol.send` and :meth:`~ChatClientProtocol.quit`, and is shown every server
-line, already classified, through :meth:`LineView.show_line`.  The core reports the three moments
-a face cares about: *connected* is the Deferred that connecting the protocol returns, each *line*
-is a ``show_line`` call, and *lost* is :attr:`ChatClientProtocol.finished`, which fires with None
-when the server closed the connection after our ``<quit>``, and fails with one of the
-:class:`ClientStopped` exceptions otherwise.
+:meth:`ChatClientProtocol.send`, :meth:`~ChatClientProtocol.quit` and
+:meth:`~ChatClientProtocol.give_up`, and is shown every server line, already classified, through
+:meth:`LineView.show_line`.  The core reports the three moments a face cares about: *connected* is
+the Deferred :meth:`~ChatClientProtocol.connect_to` returns, each *line* is a ``show_line`` call,
+and *lost* is :attr:`ChatClientProtocol.finished`, which fires with None when the server closed
+the connection after our ``<quit>``, and fails with one of the :class:`ClientStopped` exceptions
+otherwise.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from twisted.internet import defer
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.internet.endpoints import connectProtocol
+from twisted.internet.interfaces import IDelayedCall, IReactorTime, IStreamClientEndpoint
 from twisted.internet.protocol import connectionDone
 from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
@@ -24,6 +26,7 @@ from chatd.client.lines import LineKind, ServerLine, classify
 __all__ = [
     "ChatClientProtocol",
     "ClientStopped",
+    "GaveUp",
     "LineView",
     "NameRefused",
     "QuitTimedOut",
@@ -66,6 +69,13 @@ class NameRefused(ClientStopped):
         super().__init__(f"{name}: {reason}")
         self.name = name
         self.reason = reason
+
+
+class GaveUp(ClientStopped):
+    """The person stopped the client without waiting for the server's goodbye."""
+
+    def __init__(self) -> None:
+        super().__init__("stopped without waiting for the server")
 
 
 class QuitTimedOut(ClientStopped):
@@ -122,8 +132,14 @@ class ChatClientProtocol(LineReceiver):
         self._quit_sent = False
         self._said_goodbye = False
         self._quit_deadline: IDelayedCall | None = None
+        self._connecting: defer.Deferred[ChatClientProtocol] | None = None
 
     # What a face calls
+
+    def connect_to(self, endpoint: IStreamClientEndpoint) -> defer.Deferred[ChatClientProtocol]:
+        """Connect through ``endpoint``; fires with this protocol, or fails with why not."""
+        self._connecting = connectProtocol(endpoint, self)
+        return self._connecting
 
     def send(self, line: str) -> None:
         """Send one typed line, or hold it until it can be sent; a quit command starts leaving."""
@@ -142,10 +158,28 @@ class ChatClientProtocol(LineReceiver):
         """Leave: send ``<quit>`` after everything typed so far, then wait for the server."""
         self.send(QUIT_WORD)
 
+    def give_up(self) -> None:
+        """Stop now, without waiting for the server: a person pressing Ctrl-C again, say.
+
+        While connecting, the attempt is cancelled (the Deferred from :meth:`connect_to` fails
+        with ``CancelledError``); once connected, :attr:`finished` fails with :class:`GaveUp`.
+        """
+        if self._connected:
+            if not self.finished.called:
+                self.finished.errback(GaveUp())
+            self.transport.abortConnection()
+        elif self._connecting is not None and not self._connecting.called:
+            self._connecting.cancel()
+
     @property
     def quitting(self) -> bool:
         """Whether a quit was asked for; further typed lines are ignored."""
         return self._quitting
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether the connection is open now (Twisted's own ``connected`` never goes back)."""
+        return self._connected
 
     # Twisted's side
 

@@ -5,7 +5,8 @@ Used when standard input and output are both a terminal.  The terminal is put in
 into keys, and :class:`TerminalFace` keeps the line being typed in an
 :class:`~chatd.client.editor.InputLine`: each server line is printed above the input row, which
 is then redrawn with the half-typed text and the cursor where they were.  Up and Down recall
-earlier lines; Ctrl-D on an empty line, Ctrl-C, ``<quit>`` and ``/quit`` leave.
+earlier lines; Ctrl-D on an empty line, Ctrl-C, ``<quit>`` and ``/quit`` leave, and a second
+Ctrl-C stops without waiting for the server's goodbye.
 
 We use insults for keys but not :mod:`twisted.conch.recvline` for editing: ``RecvLine`` accepts
 ASCII keys only (it drops every non-ASCII key press with a logged warning), resets the whole
@@ -205,12 +206,19 @@ class TerminalFace(TerminalProtocol):
             self._give_up()
 
     def _give_up(self) -> None:
-        """Ctrl-C, or Ctrl-D on an empty line: cancel the question, or leave the chat."""
+        """Ctrl-C, or Ctrl-D on an empty line: cancel the question, leave, or stop waiting.
+
+        The first press leaves the clean way (``<quit>``, then the goodbye); pressing again, or
+        pressing while still connecting, stops at once.
+        """
         if self._question is not None:
             answer = self._question[1]
             self._question = None
             self._write(CLEAR_ROW)
             answer.callback(None)
+        elif self.client is not None and (self._ended or not self.client.is_connected):
+            self._ended = True
+            self.client.give_up()
         else:
             self._end_of_input()
 

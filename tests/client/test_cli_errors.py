@@ -51,5 +51,5 @@ def test_quit_times_out_when_the_server_never_answers(run_client):
         done = run_client("-p", str(port), "--quit-timeout", "0.5", input=b"hello\n")
     assert done.returncode == 1
     assert done.stderr.decode() == (
-        "chatd-client: the server did not close the connection within 0.5 s of <quit>\n"
+        "chatd-client: no goodbye from the server after 0.5 s; gave up\n"
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from twisted.internet import error, task
+from twisted.internet import defer, error, task
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 
 from chatd.client.lines import LineKind
 from chatd.client.protocol import (
     ChatClientProtocol,
+    GaveUp,
     NameRefused,
     QuitTimedOut,
     ServerClosed,
@@ -293,3 +294,31 @@ def test_a_late_welcome_changes_nothing(wire):
     """Only the first welcome ends the handshake; a later look-alike does not rename us."""
     wire.receive(PROMPT + welcome("alice") + welcome("mallory"))
     assert wire.client.name == "alice"
+
+
+class PendingEndpoint:
+    """An endpoint whose connection attempt never ends by itself, like a silent firewall."""
+
+    def connect(self, factory):
+        return defer.Deferred()
+
+
+def test_giving_up_while_connecting_cancels_the_attempt():
+    """give_up() before the connection is made cancels the attempt at once."""
+    wire = Wire()
+    connecting = wire.client.connect_to(PendingEndpoint())
+    failures = []
+    connecting.addErrback(failures.append)
+    wire.client.give_up()
+    assert failures[0].check(defer.CancelledError)
+
+
+def test_giving_up_when_connected_drops_the_connection(wire):
+    """give_up() once connected drops the connection and fails finished with GaveUp."""
+    wire.client.quit()
+    wire.client.give_up()
+    assert wire.outcomes[0].check(GaveUp)
+    assert wire.transport.disconnecting or wire.transport.disconnected
+    wire.server_closes(error.ConnectionLost)
+    assert len(wire.outcomes) == 1
+    assert wire.clock.getDelayedCalls() == []

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import pytest
 from twisted.conch.insults.insults import ServerProtocol
-from twisted.internet import task
+from twisted.internet import defer, task
 from twisted.internet.testing import StringTransport
 
-from chatd.client.protocol import ChatClientProtocol
+from chatd.client.protocol import ChatClientProtocol, GaveUp
 from chatd.client.terminal import TerminalFace
 
 UP, LEFT = b"\x1b[A", b"\x1b[D"
+
+
+class PendingEndpoint:
+    """An endpoint whose connection attempt never ends by itself."""
+
+    def connect(self, factory):
+        return defer.Deferred()
 
 
 class Session:
@@ -105,9 +112,25 @@ def test_ctrl_d_on_an_empty_line_leaves(session):
 
 
 def test_ctrl_c_leaves(session):
-    """Ctrl-C leaves the chat the clean way, with <quit>."""
+    """Ctrl-C leaves the chat the clean way, with <quit>; pressed again it stops waiting."""
+    outcomes = []
+    session.client.finished.addErrback(outcomes.append)
     session.keys("\x03")
     assert session.sent() == ["<quit>"]
+    assert outcomes == []
+    session.keys("\x03")
+    assert outcomes[0].check(GaveUp)
+    assert session.server.disconnecting or session.server.disconnected
+
+
+def test_ctrl_c_while_connecting_stops_at_once(screen):
+    """Ctrl-C before the connection is made cancels connecting instead of waiting for it."""
+    s = Session(screen)
+    s.face.attach(s.client)
+    failures = []
+    s.client.connect_to(PendingEndpoint()).addErrback(failures.append)
+    s.keys("\x03")
+    assert failures[0].check(defer.CancelledError)
 
 
 def test_colours_on_a_terminal(screen):
