@@ -57,6 +57,7 @@ class Outcome:
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """The ``chatd-client`` console script and ``python -m chatd.client``."""
+    _open_missing_stdio()
     arguments = list(sys.argv[1:] if argv is None else argv)
     options = Options()
     try:
@@ -151,6 +152,19 @@ async def _chat(reactor, options: Options, face, ask_host: bool) -> tuple[int, s
     except GaveUp:
         return 1, None
     return 0, None
+
+
+def _open_missing_stdio() -> None:
+    """Give a closed fd 0, 1 or 2 to /dev/null, before the reactor's own fds could take it.
+
+    Run as ``chatd-client >&-``, fd 1 would otherwise be the next file opened (the epoll fd,
+    say), and StandardIO would write our output there.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # the lowest free fd, which is this one
 
 
 @contextmanager

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
+from pathlib import Path
+
+CLIENT_PATH = str(Path(sys.executable).parent / "chatd-client")
 
 
 def closed_port() -> int:
@@ -53,3 +58,17 @@ def test_quit_times_out_when_the_server_never_answers(run_client):
     assert done.stderr.decode() == (
         "chatd-client: no goodbye from the server after 0.5 s; gave up\n"
     )
+
+
+def test_closed_stdout_is_no_crash(server_port):
+    """Run with standard output closed (``>&-``), the client still chats and exits cleanly."""
+    done = subprocess.run(
+        ["sh", "-c", f'exec "$0" -p {server_port} -n shut >&-', CLIENT_PATH],
+        input=b"hello\n",
+        capture_output=False,
+        stderr=subprocess.PIPE,
+        timeout=10,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert done.stderr == b""
