@@ -134,12 +134,12 @@ async def _chat(reactor, options: Options, face, ask_host: bool) -> tuple[int, s
         quit_timeout=options["quit-timeout"],
     )
     face.attach(client)
-    try:
-        await client.connect_to(client_endpoint(reactor, address))
-    except defer.CancelledError:
-        return 1, None  # the person gave up while connecting
-    except Exception:  # noqa: BLE001 - every way of failing to connect is told the same way
-        return 1, describe_failure(address, Failure())
+    not_connected: list[Failure] = []
+    await client.connect_to(client_endpoint(reactor, address)).addErrback(not_connected.append)
+    if not_connected:
+        if not_connected[0].check(defer.CancelledError):
+            return 1, None  # the person gave up while connecting
+        return 1, describe_failure(address, not_connected[0])
     try:
         await client.finished
     except ServerClosed as closed:

@@ -1,4 +1,4 @@
-"""The installed chatd-client on a pseudo-terminal: a message arriving mid-typing mangles nothing."""
+"""The installed chatd-client on a pseudo-terminal: a message arriving mid-typing spoils nothing."""
 
 from __future__ import annotations
 
