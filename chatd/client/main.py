@@ -112,10 +112,15 @@ async def _run(reactor, options: Options, on_terminal: bool, ask_host: bool, out
 
 
 def _flush(face: TerminalFace | PlainFace, reactor, seconds: float) -> defer.Deferred[None]:
-    """Let the face write out what it holds and let go of stdio, for at most ``seconds``."""
-    closed = face.close()
-    closed.addTimeout(seconds, reactor)
-    return closed.addErrback(lambda _: None)
+    """Let the face write out what it holds and let go of stdio, for at most ``seconds``.
+
+    Each call waits on a Deferred of its own, so that the shutdown trigger and the end of
+    :func:`_run` can both wait, each with its own bound.
+    """
+    flushed: defer.Deferred[None] = defer.Deferred()
+    face.close().addBoth(lambda _: None if flushed.called else flushed.callback(None))
+    flushed.addTimeout(seconds, reactor)
+    return flushed.addErrback(lambda _: None)
 
 
 async def _chat(reactor, options: Options, face, ask_host: bool) -> tuple[int, str | None]:
