@@ -50,13 +50,11 @@ def test_piped_hello_reaches_the_others(server_port, peers, run_client):
 
 
 def test_a_long_pipe_is_all_sent_before_quitting(server_port, peers, run_client):
-    """Every piped line reaches the others, in order, before the client quits.
-
-    Thirty lines: more than a flood-controlled server lets through at once (a burst of 20), few
-    enough that the rest take it about two seconds at 5 lines a second.
-    """
+    """Every piped line reaches the others, in order, before the client quits."""
     nora = peers(server_port)
     nora.join("nora2")
+    # More than a flood-controlled server lets through at once (a burst of 20), few enough that
+    # the rest take it about two seconds at 5 lines a second.
     lines = [f"line {number}" for number in range(30)]
     done = run_client(
         "-p", str(server_port), "-n", "longbot", input="".join(f"{x}\n" for x in lines).encode()
