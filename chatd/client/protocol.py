@@ -1,0 +1,266 @@
+"""The client core: one connection to a chatd server, speaking wire protocol v1, for any face.
+
+A face (the terminal today, a GUI later) hands the core what the person typed with
+:meth:`ChatClientProtocol.send`, :meth:`~ChatClientProtocol.quit` and
+:meth:`~ChatClientProtocol.give_up`, and is shown every server line, already classified, through
+:meth:`LineView.show_line`.  The core reports the three moments a face cares about: *connected* is
+the Deferred :meth:`~ChatClientProtocol.connect_to` returns, each *line* is a ``show_line`` call,
+and *lost* is :attr:`ChatClientProtocol.finished`, which fires with None when the server closed
+the connection after our ``<quit>``, and fails with one of the :class:`ClientStopped` exceptions
+otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from twisted.internet import defer
+from twisted.internet.endpoints import connectProtocol
+from twisted.internet.interfaces import IDelayedCall, IReactorTime, IStreamClientEndpoint
+from twisted.internet.protocol import connectionDone
+from twisted.protocols.basic import LineReceiver
+from twisted.python.failure import Failure
+
+from chatd.client.lines import LineKind, ServerLine, classify
+
+__all__ = [
+    "ChatClientProtocol",
+    "ClientStopped",
+    "GaveUp",
+    "LineView",
+    "NameRefused",
+    "QuitTimedOut",
+    "ServerClosed",
+    "is_quit_command",
+]
+
+QUIT_WORD = "<quit>"
+#: The longest server line accepted; far above the server's own limit on what people send.
+MAX_SERVER_LINE = 1 << 20
+#: Default bound on the wait for the server to close after our ``<quit>``.  The server reads a
+#: connection's lines in order and may throttle a fast sender, so a long pipe takes a while.
+DEFAULT_QUIT_TIMEOUT = 30.0
+
+
+class LineView(Protocol):
+    """What the core needs from a face: somewhere to show each server line as it arrives."""
+
+    def show_line(self, line: ServerLine) -> None:
+        """Show ``line`` to the person."""
+
+
+class ClientStopped(Exception):
+    """The connection ended without the clean goodbye that follows our ``<quit>``."""
+
+
+class ServerClosed(ClientStopped):
+    """The server closed the connection, or it broke, while we were not leaving."""
+
+    def __init__(self, reason: Failure) -> None:
+        super().__init__(reason.getErrorMessage())
+        #: Why the transport says it closed (for TLS, the handshake's error).
+        self.reason = reason
+
+
+class NameRefused(ClientStopped):
+    """The server refused the ``--name`` we were given and nobody is there to type another."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.name = name
+        self.reason = reason
+
+
+class GaveUp(ClientStopped):
+    """The person stopped the client without waiting for the server's goodbye."""
+
+    def __init__(self) -> None:
+        super().__init__("stopped without waiting for the server")
+
+
+class QuitTimedOut(ClientStopped):
+    """We sent ``<quit>`` but the server did not close the connection in time."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no goodbye from the server within {seconds:g} s")
+        self.seconds = seconds
+
+
+def is_quit_command(line: str) -> bool:
+    """Whether the server will take ``line`` as leaving: ``<quit>``, or ``/quit`` with a reason."""
+    words = line.split(maxsplit=1)
+    if not words:
+        return False
+    return words == [QUIT_WORD] or words[0].lower() == "/quit"
+
+
+class ChatClientProtocol(LineReceiver):
+    """Our end of one chat connection: framing, the username handshake, and leaving cleanly.
+
+    Lines the person types before they can be sent are held, in order: all of them until the
+    connection is made, and, when a ``name`` was given, the rest until the server welcomes us
+    (the name answers the prompt first).  Once a quit is asked for, nothing more is sent after
+    the quit line, and the wait for the server to close is bounded by ``quit_timeout``.
+    """
+
+    delimiter = b"\n"
+    MAX_LENGTH = MAX_SERVER_LINE
+
+    def __init__(
+        self,
+        view: LineView,
+        clock: IReactorTime,
+        name: str | None = None,
+        retry_name: bool = True,
+        quit_timeout: float = DEFAULT_QUIT_TIMEOUT,
+    ) -> None:
+        self.view = view
+        self.clock = clock
+        #: Our username once the server has welcomed us (and after each accepted /nick).
+        self.name: str | None = None
+        self._asked_name = name
+        self._retry_name = retry_name
+        self.quit_timeout = quit_timeout
+        #: Fires None after a clean goodbye; fails with a :class:`ClientStopped` otherwise.
+        self.finished: defer.Deferred[None] = defer.Deferred()
+        self._connected = False
+        self._welcomed = False
+        self._hold_until_welcome = name is not None
+        self._name_answered = False
+        self._held: list[str] = []
+        self._quitting = False
+        self._quit_sent = False
+        self._said_goodbye = False
+        self._quit_deadline: IDelayedCall | None = None
+        self._connecting: defer.Deferred[ChatClientProtocol] | None = None
+
+    # What a face calls
+
+    def connect_to(self, endpoint: IStreamClientEndpoint) -> defer.Deferred[ChatClientProtocol]:
+        """Connect through ``endpoint``; fires with this protocol, or fails with why not."""
+        self._connecting = connectProtocol(endpoint, self)
+        return self._connecting
+
+    def send(self, line: str) -> None:
+        """Send one typed line, or hold it until it can be sent; a quit command starts leaving."""
+        if self._quitting:
+            return
+        if is_quit_command(line):
+            self._quitting = True
+        if self._holding():
+            self._held.append(line)
+        else:
+            self._write(line)
+        if self._quitting:
+            self._start_quit_deadline()
+
+    def quit(self) -> None:
+        """Leave: send ``<quit>`` after everything typed so far, then wait for the server."""
+        self.send(QUIT_WORD)
+
+    def give_up(self) -> None:
+        """Stop now, without waiting for the server: a person pressing Ctrl-C again, say.
+
+        While connecting, the attempt is cancelled (the Deferred from :meth:`connect_to` fails
+        with ``CancelledError``); once connected, :attr:`finished` fails with :class:`GaveUp`.
+        """
+        if self._connected:
+            if not self.finished.called:
+                self.finished.errback(GaveUp())
+            self.transport.abortConnection()
+        elif self._connecting is not None and not self._connecting.called:
+            self._connecting.cancel()
+
+    @property
+    def quitting(self) -> bool:
+        """Whether a quit was asked for; further typed lines are ignored."""
+        return self._quitting
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether the connection is open now (Twisted's own ``connected`` never goes back)."""
+        return self._connected
+
+    # Twisted's side
+
+    def connectionMade(self) -> None:
+        self._connected = True
+        if not self._hold_until_welcome:
+            self._send_held()
+        if self._quitting:
+            self._start_quit_deadline()
+
+    def lineReceived(self, data: bytes) -> None:
+        if data.endswith(b"\r"):
+            data = data[:-1]
+        line = classify(data.decode("utf-8", "replace"), self.name)
+        if line.kind is LineKind.WELCOME and not self._welcomed:
+            self._welcomed = True
+            self._hold_until_welcome = False
+            self.name = line.name
+        elif line.kind is LineKind.NEW_NAME and self._welcomed:
+            self.name = line.name
+        elif line.kind is LineKind.GOODBYE and self._quit_sent:
+            self._said_goodbye = True
+        self.view.show_line(line)
+        if line.kind is LineKind.PROMPT and self._asked_name and not self._name_answered:
+            self._name_answered = True
+            self._write(self._asked_name)
+        elif line.kind is LineKind.WELCOME and self._held:
+            self._send_held()
+        elif line.kind is LineKind.ERROR and self._name_answered and not self._welcomed:
+            self._name_refused(line.body)
+
+    def lineLengthExceeded(self, line: bytes) -> None:
+        self.transport.loseConnection()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self._connected = False
+        if self._quit_deadline is not None and self._quit_deadline.active():
+            self._quit_deadline.cancel()
+        if self.finished.called:
+            return
+        if self._said_goodbye:
+            self.finished.callback(None)
+        else:
+            self.finished.errback(ServerClosed(reason))
+
+    # Inside
+
+    def _holding(self) -> bool:
+        return not self._connected or self._hold_until_welcome
+
+    def _write(self, line: str) -> None:
+        self.transport.write(line.encode("utf-8", "replace") + b"\n")
+        if is_quit_command(line):
+            self._quit_sent = True
+
+    def _send_held(self) -> None:
+        held, self._held = self._held, []
+        for line in held:
+            self._write(line)
+
+    def _name_refused(self, reason: str) -> None:
+        """The server said ``! REASON`` to the name we answered the prompt with."""
+        name, self._asked_name = self._asked_name or "", None
+        self._name_answered = False
+        if not self._retry_name:
+            self.finished.errback(NameRefused(name, reason))
+            self.transport.loseConnection()
+        elif self._quitting:
+            # Leave at once; the server takes <quit> before a name is chosen.
+            self._held = []
+            self._hold_until_welcome = False
+            self._write(QUIT_WORD)
+        else:
+            # The person types names from now on; what they typed before waits for the welcome.
+            self._hold_until_welcome = False
+
+    def _start_quit_deadline(self) -> None:
+        if self._connected and self._quit_deadline is None:
+            self._quit_deadline = self.clock.callLater(self.quit_timeout, self._quit_timed_out)
+
+    def _quit_timed_out(self) -> None:
+        if not self.finished.called:
+            self.finished.errback(QuitTimedOut(self.quit_timeout))
+        self.transport.abortConnection()

@@ -1,0 +1,32 @@
+"""The installed chatd-client on a pseudo-terminal: a message arriving mid-typing spoils nothing."""
+
+from __future__ import annotations
+
+import termios
+
+
+def test_half_typed_line_survives_an_incoming_message(server_port, peers, terminal_client):
+    """The other user's message appears above the input row; the half line is redrawn after it."""
+    alice = terminal_client("-p", str(server_port), "-n", "alice")
+    alice.wait_screen(lambda s: s.rows()[-1:] == ["alice>"], "no prompt after the welcome")
+    alice.keys(b"half a li")
+    alice.wait_screen(lambda s: s.rows()[-1] == "alice> half a li", "typing not echoed")
+
+    bob = peers(server_port)
+    bob.join("bob")
+    bob.send("hello alice")
+    screen = alice.wait_screen(
+        lambda s: s.rows()[-2:] == ["bob: hello alice", "alice> half a li"],
+        "the message did not appear above the redrawn half line",
+    )
+    assert screen.cursor == (len("alice> half a li"), len(screen.rows()) - 1)
+    assert screen.rows()[-3] == "* bob has joined the chat"
+
+    alice.keys(b"ne\r")
+    assert bob.expect("alice: half a line") == []
+    alice.keys(b"\x04")  # Ctrl-D on the empty line leaves
+    assert alice.wait_exit() == 0
+    assert "* Goodbye alice!" in alice.screen().rows()
+    lflags = alice.settings_now()[3]
+    assert lflags & termios.ECHO and lflags & termios.ICANON  # the terminal is back as it was
+    assert alice.settings_now() == alice.settings_before

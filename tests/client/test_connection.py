@@ -1,0 +1,104 @@
+"""Endpoints for a server address, and connection failures told in one line."""
+
+from __future__ import annotations
+
+import pytest
+from OpenSSL import SSL
+from service_identity import CertificateError, VerificationError
+from twisted.internet import error
+from twisted.internet.endpoints import HostnameEndpoint
+from twisted.internet.testing import MemoryReactorClock
+from twisted.python.failure import Failure
+
+from chatd.client.connection import (
+    ServerAddress,
+    client_endpoint,
+    describe_failure,
+    is_tls_failure,
+)
+
+
+def failure(exception: Exception) -> Failure:
+    return Failure(exception)
+
+
+def test_address_text():
+    """An address reads host:port, with brackets around an IPv6 host."""
+    assert str(ServerAddress("127.0.0.1", 33000)) == "127.0.0.1:33000"
+    assert str(ServerAddress("::1", 4000)) == "[::1]:4000"
+
+
+def test_plain_tcp_uses_a_hostname_endpoint():
+    """Without TLS the endpoint is a HostnameEndpoint, which handles names, IPv4 and IPv6."""
+    endpoint = client_endpoint(MemoryReactorClock(), ServerAddress("localhost", 4000))
+    assert isinstance(endpoint, HostnameEndpoint)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        ServerAddress("localhost", 4000, tls=True),
+        ServerAddress("localhost", 4000, tls=True, insecure=True),
+    ],
+    ids=["verified", "insecure"],
+)
+def test_tls_wraps_the_tcp_endpoint(address):
+    """With TLS the HostnameEndpoint is wrapped, not replaced."""
+    endpoint = client_endpoint(MemoryReactorClock(), address)
+    assert not isinstance(endpoint, HostnameEndpoint)
+    assert isinstance(endpoint._wrappedEndpoint, HostnameEndpoint)
+
+
+def test_tls_with_a_ca_file(tls_files):
+    """A --ca certificate becomes the trust root of the TLS endpoint."""
+    address = ServerAddress("localhost", 4000, tls=True, ca_pem=tls_files.cert.read_bytes())
+    client_endpoint(MemoryReactorClock(), address)  # the PEM is accepted
+
+
+ADDRESS = ServerAddress("127.0.0.1", 33000)
+
+
+@pytest.mark.parametrize(
+    ("problem", "reason"),
+    [
+        (error.ConnectionRefusedError(), "connection refused"),
+        (error.DNSLookupError("no results"), "unknown host 127.0.0.1"),
+        (error.TimeoutError(), "timed out"),
+        (
+            SSL.Error([("SSL routines", "", "certificate verify failed")]),
+            "TLS handshake failed: certificate verify failed",
+        ),
+        (
+            SSL.Error([("SSL routines", "", "wrong version number")]),
+            "TLS handshake failed: wrong version number",
+        ),
+        (
+            VerificationError(errors=["mismatch"]),
+            "TLS handshake failed: the server's certificate is not valid for 127.0.0.1",
+        ),
+        (
+            CertificateError("Certificate does not contain any `subjectAltName`s."),
+            "TLS handshake failed: the server's certificate names no host (no subjectAltName)",
+        ),
+    ],
+)
+def test_failures_in_one_line(problem, reason):
+    """Each way of failing to connect is one line naming the server and the real reason."""
+    assert describe_failure(ADDRESS, failure(problem)) == (
+        f"chatd-client: cannot connect to 127.0.0.1:33000: {reason}"
+    )
+
+
+def test_unknown_failures_still_make_one_line():
+    """A failure nobody foresaw is still one line, with its own message."""
+    text = describe_failure(ADDRESS, failure(error.NoRouteError()))
+    assert text.startswith("chatd-client: cannot connect to 127.0.0.1:33000: ")
+    assert "\n" not in text
+
+
+def test_is_tls_failure():
+    """TLS handshake and certificate name failures count as TLS; a dropped connection does not."""
+    assert is_tls_failure(failure(SSL.Error([])))
+    assert is_tls_failure(failure(VerificationError(errors=[])))
+    assert is_tls_failure(failure(CertificateError()))
+    assert not is_tls_failure(failure(error.ConnectionLost()))
