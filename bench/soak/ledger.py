@@ -85,6 +85,7 @@ class Tally:
     errors_to_stable: int
     error_examples: list[str]
     lines_by_kind: dict[str, int]
+    bytes_per_reader: int  # what the server sent each stable client after its welcome, about
     latency: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
@@ -111,6 +112,7 @@ class Ledger:
         }
         self._latency = {group: Histogram() for group in sorted(set(self._group.values()))}
         self.received = 0
+        self._chars_read = 0
         self.duplicated = 0
         self.out_of_order = 0
         self.malformed = 0
@@ -131,6 +133,7 @@ class Ledger:
 
     def read(self, reader: str, line: str) -> None:
         """Account for one line a stable client read."""
+        self._chars_read += len(line) + 2
         chat = protocol.split_chat(line)
         if chat is None or chat[0] not in self._sent:
             self._read_other(reader, line)
@@ -220,5 +223,6 @@ class Ledger:
             errors_to_stable=self.errors_to_stable,
             error_examples=list(self._error_examples),
             lines_by_kind=dict(sorted(self._kinds.items())),
+            bytes_per_reader=self._chars_read // max(1, len(self._tracks)),
             latency={group: hist.summary() for group, hist in self._latency.items()},
         )

@@ -54,3 +54,15 @@ def sample(pid: int, at: float, stallers_cut: int = 0) -> Sample | None:
         )
     except (OSError, KeyError, ValueError):  # gone, or a zombie without memory figures
         return None
+
+
+def kernel_send_buffer_max() -> int:
+    """The most a TCP socket's kernel send buffer can grow to (the third ``tcp_wmem`` figure).
+
+    A client that stops reading is owed this much more than the server's own buffer holds
+    before the server's buffer starts to grow.
+    """
+    try:
+        return int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
+    except (OSError, IndexError, ValueError):
+        return 4 * 1024 * 1024  # Linux's default

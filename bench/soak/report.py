@@ -31,6 +31,7 @@ def verdict(report: Report) -> tuple[list[str], list[str]]:
             failures.append(f"{log[key]} {key.replace('_', ' ')} in the server log")
     if report["server"].get("died_during_run"):
         failures.append("the server exited during the run")
+    notes += report.get("warnings", [])
     if messages is None:
         return failures, notes
 
@@ -47,11 +48,24 @@ def verdict(report: Report) -> tuple[list[str], list[str]]:
     churn = report["churn"]
     if churn["anomalies"]:
         notes.append(f"{churn['anomalies']} churn connections did not get an answer in time")
-    limits = report["server"]["limits"]
-    if limits.get("max-send-buffer") == "not supported":
-        notes.append("this server has no --max-send-buffer: stallers are never cut off")
-    elif clients["stallers"] and not clients["stallers_cut"]:
-        notes.append("no staller was cut off: the send-buffer bound was not reached")
+    stallers = report["stallers"]
+    threshold = stallers["cut_expected_above"]
+    if not stallers["count"]:
+        pass
+    elif threshold is None:
+        notes.append("the server has no send-buffer bound in force: stallers are never cut off")
+    elif stallers["cut"] < stallers["count"] and stallers["bytes_to_each"] > threshold:
+        failures.append(
+            f"{stallers['count'] - stallers['cut']} stallers were not cut off although each was "
+            f"sent about {stallers['bytes_to_each']:,} bytes, over the bound plus kernel buffers "
+            f"({threshold:,})"
+        )
+    elif stallers["cut"] < stallers["count"]:
+        notes.append(
+            f"{stallers['count'] - stallers['cut']} stallers were not cut off; each was sent "
+            f"only about {stallers['bytes_to_each']:,} bytes, under the bound plus kernel "
+            f"buffers ({threshold:,})"
+        )
     stop = report["server"]["stop"]
     if stop["killed"]:
         notes.append(f"the server ignored SIGTERM for {stop['seconds']} s and was killed")
@@ -82,14 +96,15 @@ def _rows(report: Report) -> list[tuple[str, str]]:
         ("command", report["command"]),
         ("server command", " ".join(server["command"])),
         ("server limits", ", ".join(f"{k} {v}" for k, v in server["limits"].items())),
-        ("phases (s)", ", ".join(f"{k} {v}" for k, v in report["phases"].items())),
+        ("phases (s)", ", ".join(f"{k} {v}" for k, v in report["phases"].items()) or "-"),
         ("work directory", report["workdir"]),
     ]
     messages = report.get("messages")
     if messages is not None:
         clients, churn = report["clients"], report["churn"]
         stable = clients["chatters"] + clients["flooders"]
-        cut = clients["staller_cut_times"]
+        stallers = report["stallers"]
+        cut = stallers["cut_times"]
         rows += [
             ("clients", ""),
             ("chatters", f"{clients['chatters']}"),
@@ -99,9 +114,10 @@ def _rows(report: Report) -> list[tuple[str, str]]:
             ("churn connections", f"{churn['connections']:,} ({churn['joined']:,} joined)"),
             (
                 "stallers cut off",
-                f"{clients['stallers_cut']}"
+                f"{stallers['cut']}"
                 + (f" (first at {cut[0]} s, last at {cut[-1]} s)" if cut else ""),
             ),
+            ("bytes sent to each client", f"about {stallers['bytes_to_each']:,}"),
             ("stable clients dropped", f"{len(clients['stable_dropped'])}"),
             ("quits confirmed", f"{clients['quits_confirmed']} of {stable}"),
             ("handshake timeouts seen", f"{churn['handshake_timeouts']}"),
@@ -137,10 +153,14 @@ def _rows(report: Report) -> list[tuple[str, str]]:
             ("server CPU", f"{resources['cpu_s']:,.1f} s"),
         ]
     log, stop = server["log"], server["stop"]
-    killed = ", then SIGKILL" if stop["killed"] else ""
+    if stop["signalled"]:
+        killed = ", then SIGKILL" if stop["killed"] else ""
+        stopping = f"status {stop['status']}, {stop['seconds']:.1f} s after SIGTERM{killed}"
+    else:
+        stopping = f"had already exited, status {stop['status']}"
     connections = f"{log['connections_opened']:,} connections opened, {log['connections_closed']:,}"
     rows += [
-        ("stop", f"status {stop['status']}, {stop['seconds']:.1f} s after SIGTERM{killed}"),
+        ("stop", stopping),
         ("log lines", f"{log['lines']:,} ({connections} closed)"),
         ("tracebacks", f"{log['tracebacks']}"),
         ("unhandled errors", f"{log['unhandled_errors']}"),

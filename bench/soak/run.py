@@ -21,8 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.soak import report, serverlog
-from bench.soak.clients import Pace
+from bench.soak import probe, report, serverlog
+from bench.soak.clients import STALLER_RECEIVE_BUFFER, Pace
 from bench.soak.load import Outcome, Plan, SetupError, Soak
 from bench.soak.server import (
     TWISTD,
@@ -30,6 +30,7 @@ from bench.soak.server import (
     ServerError,
     Stopped,
     limit_settings,
+    limit_value,
     supported_options,
 )
 
@@ -118,6 +119,7 @@ class Run:
     limits: dict[str, str] = dataclasses.field(default_factory=dict)
     outcome: Outcome | None = None
     stopped: Stopped | None = None
+    warnings: list[str] = dataclasses.field(default_factory=list)
     died: bool = False
     error: str | None = None
 
@@ -135,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     try:
         run.limits = limit_settings(supported_options(args.twistd, workdir), args.server_arg)
+        run.warnings = pace_warnings(args, run.limits)
+        for warning in run.warnings:
+            say(f"warning: {warning}")
         port = run.server.start(START_TIMEOUT)
         say(f"server pid {run.server.pid} on 127.0.0.1:{port}")
         run.outcome = asyncio.run(_load(_plan(args, port, run.server.pid, run.limits)))
@@ -187,6 +192,39 @@ def _plan(args: argparse.Namespace, port: int, pid: int, limits: dict[str, str])
     )
 
 
+def pace_warnings(args: argparse.Namespace, limits: dict[str, str]) -> list[str]:
+    """Ways the chosen pace would defeat the server's rate limit and make the drain time out."""
+    rate = limit_value(limits, "rate")
+    if not rate:
+        return []
+    warnings = []
+    flooder_rate = args.flood_lines / args.flood_every + 1 / args.chat_interval
+    if flooder_rate >= rate:
+        warnings.append(
+            f"a flooder averages {flooder_rate:.1f} lines/s, not under --rate {rate:g}: "
+            "its delayed lines pile up all run"
+        )
+    backlog = max(0.0, args.flood_lines - (limit_value(limits, "burst") or 0)) / rate
+    if backlog > args.drain + 0.2 * args.duration:
+        warnings.append(
+            f"the server takes {backlog:.0f} s to read one burst at --rate {rate:g}, more than "
+            "the drain and the burst-free end of the load: raise --drain"
+        )
+    return warnings
+
+
+def _staller_threshold(limits: dict[str, str]) -> int | None:
+    """Bytes after which a staller must have been cut off, if the server bounds send buffers.
+
+    The server's bound, plus everything the kernels can hold on the way: the server socket's
+    send buffer at its largest and the staller's small receive buffer (doubled by Linux).
+    """
+    bound = limit_value(limits, "max-send-buffer")
+    if bound is None:
+        return None
+    return int(bound) + probe.kernel_send_buffer_max() + 2 * STALLER_RECEIVE_BUFFER
+
+
 def _report(run: Run) -> report.Report:
     """The report dictionary; see :mod:`bench.soak.report`."""
     args, outcome, server = run.args, run.outcome, run.server
@@ -199,6 +237,7 @@ def _report(run: Run) -> report.Report:
         "wall_s": round(time.monotonic() - run.started, 1),
         "generator_cpu_s": round(_cpu_seconds(), 1),
         "phases": outcome.phases if outcome else {},
+        "warnings": run.warnings,
         "server": {
             "command": server.args,
             "limits": run.limits,
@@ -229,10 +268,15 @@ def _report(run: Run) -> report.Report:
         "flooders": args.flooders,
         "stallers": args.stallers,
         "churners": args.churners,
-        "stallers_cut": outcome.stallers_cut,
-        "staller_cut_times": outcome.staller_cut_times,
         "stable_dropped": outcome.stable_dropped,
         "quits_confirmed": outcome.quits_confirmed,
+    }
+    result["stallers"] = {
+        "count": args.stallers,
+        "cut": outcome.stallers_cut,
+        "cut_times": outcome.staller_cut_times,
+        "bytes_to_each": outcome.tally.bytes_per_reader,
+        "cut_expected_above": _staller_threshold(run.limits),
     }
     result["phases_ok"] = {"drained": outcome.drained}
     result["messages"] = {**dataclasses.asdict(outcome.tally), "bursts": outcome.bursts}

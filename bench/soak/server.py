@@ -88,6 +88,7 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 @dataclass(frozen=True)
 class Stopped:
     status: int | None  # as Popen reports it: -15 after SIGTERM; None if it never started
+    signalled: bool  # False if it had exited before the soak asked it to
     seconds: float  # from SIGTERM to exit
     killed: bool  # True if SIGTERM was not enough
 
@@ -137,7 +138,8 @@ class Server:
                 self.port = int(found.group(1))
                 return self.port
             if self.process.poll() is not None:
-                raise ServerError(f"twistd exited with status {self.process.returncode}")
+                last = self.log().strip().splitlines()[-1:] or ["(no output)"]
+                raise ServerError(f"twistd exited with status {self.process.returncode}: {last[0]}")
             time.sleep(0.05)
         raise ServerError(f"twistd did not log its port within {timeout} s")
 
@@ -151,20 +153,21 @@ class Server:
         """SIGTERM, wait up to ``grace`` seconds, then SIGKILL; report how it went."""
         if self.stopped is not None:
             return self.stopped
-        if self.process is None:
-            self.stopped = Stopped(status=None, seconds=0.0, killed=False)
+        if self.process is None or self.process.poll() is not None:
+            status = None if self.process is None else self.process.returncode
+            self.stopped = Stopped(status, signalled=False, seconds=0.0, killed=False)
             return self.stopped
         started = time.monotonic()
         killed = False
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(grace)
-            except subprocess.TimeoutExpired:
-                killed = True
-                self.process.kill()
-                self.process.wait()
-        self.stopped = Stopped(self.process.returncode, time.monotonic() - started, killed)
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            killed = True
+            self.process.kill()
+            self.process.wait()
+        seconds = round(time.monotonic() - started, 2)
+        self.stopped = Stopped(self.process.returncode, True, seconds, killed)
         return self.stopped
 
 
@@ -185,3 +188,11 @@ def limit_settings(supported: dict[str, str | None], extra_args: list[str]) -> d
         else:
             settings[name] = f"{supported[name] or 'off'} (default)"
     return settings
+
+
+def limit_value(settings: dict[str, str], name: str) -> float | None:
+    """The number in force for limit ``name``, or None if it is off or not supported."""
+    try:
+        return float(settings.get(name, "").split()[0])
+    except (IndexError, ValueError):
+        return None
