@@ -148,8 +148,9 @@ class StableClient:
         self.conn.keep_lines = True
         self.conn.send("<quit>")
         try:
-            await self.conn.expect_line(protocol.goodbye(self.name), timeout)
-            await self.conn.wait_closed(timeout)
+            async with asyncio.timeout(timeout):
+                await self.conn.expect_line(protocol.goodbye(self.name), timeout)
+                await self.conn.wait_closed(timeout)
         except (TimeoutError, Closed):
             return False
         return True

@@ -35,7 +35,7 @@ class LineConnection(asyncio.Protocol):
         self.lines: deque[str] = deque(maxlen=QUEUE_LIMIT)
         self.keep_lines = True
         self.closed = asyncio.get_running_loop().create_future()
-        self.was_reset = False
+        self.last_line: str | None = None
         self._partial = b""
         self._wakeup: asyncio.Future[None] | None = None
 
@@ -48,6 +48,7 @@ class LineConnection(asyncio.Protocol):
         *complete, self._partial = (self._partial + data).split(b"\r\n")
         for raw in complete:
             line = protocol.decode(raw)
+            self.last_line = line
             self.on_line(line)
             if self.keep_lines:
                 self.lines.append(line)
@@ -55,7 +56,6 @@ class LineConnection(asyncio.Protocol):
             self._wake()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.was_reset = isinstance(exc, ConnectionResetError)
         if not self.closed.done():
             self.closed.set_result(None)
         self._wake()
@@ -90,7 +90,7 @@ class LineConnection(asyncio.Protocol):
                     if wanted(line):
                         return line
                 if self.is_closed:
-                    raise Closed(f"closed while waiting; partial line {self._partial[:100]!r}")
+                    raise Closed(f"closed by the server after {self.last_line!r}")
                 self._wakeup = asyncio.get_running_loop().create_future()
                 await self._wakeup
 

@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 
 from bench.soak import probe
 from bench.soak.clients import Churner, ChurnStats, Pace, StableClient, Staller
-from bench.soak.connection import Closed
 from bench.soak.ledger import Ledger, Tally
 
 #: Joins in flight at once: enough to be quick, few enough not to look like a SYN flood.
 JOIN_CONCURRENCY = 50
+#: How long cut-off stallers get to hand over what they still hold.
+STALLER_FINISH_SECONDS = 5.0
 #: Time for the server to see the last clients go before the final sample.
 SETTLE_SECONDS = 2.0
 
@@ -50,6 +51,17 @@ class Plan:
     seed: int
     join_timeout: float = 60.0
     quit_timeout: float = 30.0
+
+    def bound(self) -> float:
+        """The longest :meth:`Soak.run` can take, in seconds."""
+        return (
+            self.join_timeout
+            + self.duration
+            + self.drain
+            + self.quit_timeout
+            + STALLER_FINISH_SECONDS
+            + SETTLE_SECONDS
+        )
 
 
 @dataclass
@@ -162,10 +174,12 @@ class Soak:
                 await client.join(self.plan.join_timeout)
 
         try:
-            await _all(one(client) for client in (*self.stable, *self.stallers))
-        except* (OSError, TimeoutError, Closed) as failures:
-            first = failures.exceptions[0]
-            raise SetupError(f"a client could not join: {first!r}") from None
+            async with asyncio.timeout(self.plan.join_timeout):
+                await _all(one(client) for client in (*self.stable, *self.stallers))
+        except TimeoutError:
+            raise SetupError(f"not all joined within {self.plan.join_timeout:g} s") from None
+        except ExceptionGroup as failures:
+            raise SetupError(f"a client could not join: {failures.exceptions[0]!r}") from None
 
     async def _load(self) -> None:
         until = time.monotonic() + self.plan.duration
@@ -194,7 +208,9 @@ class Soak:
         return sum(results)
 
     async def _finish_stallers(self) -> None:
-        await asyncio.gather(*(staller.finish(self._now(), 5.0) for staller in self.stallers))
+        await asyncio.gather(
+            *(staller.finish(self._now(), STALLER_FINISH_SECONDS) for staller in self.stallers)
+        )
 
 
 async def _all(work: Iterable[Awaitable]) -> None:

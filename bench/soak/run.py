@@ -129,11 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="chatd-soak-"))
     workdir.mkdir(parents=True, exist_ok=True)
     run = Run(args, workdir, Server(args.twistd, args.server_arg, workdir))
-    bound = START_TIMEOUT + JOIN_TIMEOUT + args.duration + args.drain + QUIT_TIMEOUT + STOP_GRACE
-    say(
-        f"{args.clients} clients for {args.duration:.0f} s, done within {bound:.0f} s; "
-        f"files in {workdir}"
-    )
+    say(f"{args.clients} clients for {args.duration:g} s; files in {workdir}")
     status = 0
     try:
         run.limits = limit_settings(supported_options(args.twistd, workdir), args.server_arg)
@@ -141,8 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         for warning in run.warnings:
             say(f"warning: {warning}")
         port = run.server.start(START_TIMEOUT)
-        say(f"server pid {run.server.pid} on 127.0.0.1:{port}")
-        run.outcome = asyncio.run(_load(_plan(args, port, run.server.pid, run.limits)))
+        plan = _plan(args, port, run.server.pid, run.limits)
+        bound = plan.bound() + STOP_GRACE
+        say(f"server pid {run.server.pid} on 127.0.0.1:{port}; done within {bound:.0f} s")
+        run.outcome = asyncio.run(_load(plan))
         run.died = not run.server.running()
     except (ServerError, SetupError) as failure:
         run.error, status = f"could not run: {failure}", 2
