@@ -46,35 +46,80 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m bench.soak",
         description="Soak chatd on loopback with chatters, flooders, stallers and churners; "
         "report lost, duplicated and malformed messages, server memory and log errors.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     add = parser.add_argument
-    add("--duration", type=float, default=180.0, help="seconds of load")
-    add("--drain", type=float, default=60.0, help="at most this many seconds of drain after it")
-    add("--clients", type=int, default=300, help="clients at once, all roles together")
-    add("--flooders", type=int, help="of --clients (default: 5%%)")
-    add("--stallers", type=int, help="of --clients (default: 10%%)")
-    add("--churners", type=int, help="of --clients (default: 15%%); the rest are chatters")
-    add("--chat-interval", type=float, default=10.0, help="mean seconds between messages")
-    add("--chat-bytes", type=int, default=80, help="size of a paced message")
-    add("--flood-every", type=float, default=30.0, help="mean seconds between a flooder's bursts")
-    add("--flood-lines", type=int, default=100, help="lines per burst")
-    add("--flood-bytes", type=int, default=1000, help="size of a burst line")
-    add("--reply-timeout", type=float, default=15.0, help="how long a client waits for a reply")
-    add("--seed", type=int, help="random seed for the clients' choices (default: random)")
+    add(
+        "--duration",
+        type=float,
+        default=180.0,
+        metavar="SECONDS",
+        help="how long the load lasts (%(default)g)",
+    )
+    add(
+        "--drain",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="longest wait for the last messages after the load (%(default)g)",
+    )
+    add(
+        "--clients",
+        type=int,
+        default=300,
+        metavar="N",
+        help="clients of all roles together (%(default)s)",
+    )
+    add("--flooders", type=int, metavar="N", help="of the clients (5%%)")
+    add("--stallers", type=int, metavar="N", help="of the clients (10%%)")
+    add("--churners", type=int, metavar="N", help="of the clients (15%%); the rest chat")
+    add(
+        "--chat-interval",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="mean time between one client's paced messages (%(default)g)",
+    )
+    add(
+        "--chat-bytes",
+        type=int,
+        default=80,
+        metavar="BYTES",
+        help="size of a paced message (%(default)s)",
+    )
+    add(
+        "--flood-every",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="mean time between one flooder's bursts (%(default)g)",
+    )
+    add("--flood-lines", type=int, default=100, metavar="N", help="lines in a burst (%(default)s)")
+    add(
+        "--flood-bytes",
+        type=int,
+        default=1000,
+        metavar="BYTES",
+        help="size of a burst line (%(default)s)",
+    )
+    add(
+        "--reply-timeout",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="how long a client waits for an answer the server owes it (%(default)g)",
+    )
+    add("--seed", type=int, help="seed of the clients' random choices (random)")
     add(
         "--server-arg",
         action="append",
         default=[],
         metavar="ARG",
-        help="append ARG to the twistd chatd command line (repeatable), "
+        help="append ARG to the twistd chatd command line; repeatable, "
         "e.g. --server-arg=--max-send-buffer=262144",
     )
-    add("--twistd", type=Path, default=TWISTD, help="the twistd to run")
-    add(
-        "--workdir", type=Path, help="where the server log and reports go (default: a new temp dir)"
-    )
-    add("--json", type=Path, metavar="PATH", help="also write the report as JSON to PATH")
+    add("--twistd", type=Path, default=TWISTD, help="the twistd to run (%(default)s)")
+    add("--workdir", type=Path, help="for the server log and the reports (a new temp dir)")
+    add("--json", type=Path, metavar="PATH", help="also write the JSON report to PATH")
     args = parser.parse_args(argv)
     args.flooders = round(args.clients * 0.05) if args.flooders is None else args.flooders
     args.stallers = round(args.clients * 0.10) if args.stallers is None else args.stallers
