@@ -14,6 +14,7 @@ All of them run in one asyncio loop; nothing here prints.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import Counter
@@ -200,10 +201,8 @@ class Staller:
             return
         if self.cut_at is not None:
             self.conn.transport.resume_reading()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await self.conn.wait_closed(timeout)
-            except TimeoutError:
-                pass
         self.conn.reset()
 
     def abort(self) -> None:
@@ -307,7 +306,8 @@ class Churner:
                 self.stats.connections += 1
                 await action(conn)
             except (TimeoutError, Closed, OSError) as error:
-                self.stats.anomaly(f"{who} {name}: {type(error).__name__}: {error}")
+                last = conn.last_line if conn is not None else None
+                self.stats.anomaly(f"{who} {name}: {error!r}, last line read {last!r}")
             finally:
                 if conn is not None:
                     conn.reset()
