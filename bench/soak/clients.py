@@ -218,12 +218,12 @@ BAD_NAMES = (
     b"a:b",
     b"x" * 30,
     b"-dash",
-    b"\xff\xf4\xff\xfd\x06",  # telnet IAC IP, IAC DO TIMING-MARK
+    b"\xff\xfd\x06bad name",  # telnet IAC DO TIMING-MARK, then a space
     b"\xc3\x28oops",  # not UTF-8
     b"/nick sneaky",  # a command before choosing a name
 )
 HOSTILE_LINES = (
-    b"\xff\xf4\xff\xfd\x06",
+    b"\xff\xf4\xff\xfd\x06",  # telnet IAC IP, IAC DO TIMING-MARK
     b"\xff\xfb\x01\xff\xfb\x03 will echo, will suppress go-ahead",
     b"\xc3\x28\xa0\xa1 not utf-8 \xed\xa0\x80",
     b"\x1b[2J\x1b[H\x1b]0;pwned\x07clear?\x1b[0m",
@@ -301,7 +301,10 @@ class Churner:
             conn: LineConnection | None = None
             try:
                 conn = await connection.connect(
-                    self.port, lambda line: self.ledger.check(who, line), self.pace.reply_timeout
+                    self.port,
+                    lambda line: self.ledger.check(who, line),
+                    self.pace.reply_timeout,
+                    on_telnet=lambda commands: self.ledger.telnet(who, commands),
                 )
                 self.stats.connections += 1
                 await action(conn)

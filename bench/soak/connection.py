@@ -3,6 +3,10 @@
 Every line read goes to the connection's ``on_line`` callback at once, so even a client that is
 busy doing something else checks everything the server sends it.  Scripted clients (handshakes,
 churners) also keep the lines in a bounded queue and wait on them with :meth:`expect`.
+
+A client that sends telnet commands gets telnet answers, which are not lines: such a client
+passes ``on_telnet``, and the commands are taken out of the stream and handed to it.  For any
+other client a telnet byte stays in its line, which then fails the line checks.
 """
 
 from __future__ import annotations
@@ -29,8 +33,13 @@ class Closed(Exception):
 class LineConnection(asyncio.Protocol):
     """A client connection that splits the server's output into lines."""
 
-    def __init__(self, on_line: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        on_line: Callable[[str], None],
+        on_telnet: Callable[[list[bytes]], None] | None = None,
+    ) -> None:
         self.on_line = on_line
+        self.on_telnet = on_telnet
         self.transport: asyncio.Transport | None = None
         self.lines: deque[str] = deque(maxlen=QUEUE_LIMIT)
         self.keep_lines = True
@@ -47,6 +56,9 @@ class LineConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         *complete, self._partial = (self._partial + data).split(b"\r\n")
         for raw in complete:
+            if self.on_telnet is not None and b"\xff" in raw:
+                raw, commands = protocol.split_telnet(raw)
+                self.on_telnet(commands)
             line = protocol.decode(raw)
             self.last_line = line
             self.on_line(line)
@@ -133,7 +145,11 @@ class LineConnection(asyncio.Protocol):
 
 
 async def connect(
-    port: int, on_line: Callable[[str], None], timeout: float, receive_buffer: int = 0
+    port: int,
+    on_line: Callable[[str], None],
+    timeout: float,
+    receive_buffer: int = 0,
+    on_telnet: Callable[[list[bytes]], None] | None = None,
 ) -> LineConnection:
     """Open a connection to the server on ``port``; ``receive_buffer`` shrinks SO_RCVBUF."""
     loop = asyncio.get_running_loop()
@@ -144,7 +160,9 @@ async def connect(
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         async with asyncio.timeout(timeout):
             await loop.sock_connect(sock, (HOST, port))
-            _, connection = await loop.create_connection(lambda: LineConnection(on_line), sock=sock)
+            _, connection = await loop.create_connection(
+                lambda: LineConnection(on_line, on_telnet), sock=sock
+            )
     except BaseException:
         sock.close()
         raise

@@ -158,6 +158,14 @@ class Ledger:
         else:
             self._kinds[f"{found} (others)"] += 1
 
+    def telnet(self, who: str, commands: list[bytes]) -> None:
+        """Check telnet commands sent to a client that sent some: chatd only ever refuses."""
+        for command in commands:
+            if command[:2] in protocol.TELNET_REFUSALS:
+                self._kinds["telnet refusals (others)"] += 1
+            else:
+                self.note_malformed(who, "telnet command other than a refusal", repr(command))
+
     def note_malformed(self, who: str, why: str, line: str) -> None:
         self.malformed += 1
         if len(self._malformed_examples) < EXAMPLES:

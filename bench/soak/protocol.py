@@ -34,6 +34,17 @@ _UNCLEAN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 PROMPT = "* Please enter a username:"
 
+# A telnet command: IAC (255) and a verb with its option (WILL, WONT, DO, DONT), or IAC and a
+# one-byte command.  UTF-8 text never holds byte 255, so in the server's output every 255 starts
+# one.  chatd answers telnet commands a client sends, and only by refusing (WONT, DONT).
+_TELNET_COMMAND = re.compile(rb"\xff[\xfb-\xfe].|\xff[\xf0-\xfa]", re.DOTALL)
+TELNET_REFUSALS = (b"\xff\xfc", b"\xff\xfe")  # IAC WONT, IAC DONT
+
+
+def split_telnet(raw: bytes) -> tuple[bytes, list[bytes]]:
+    """``raw`` without its telnet commands, and the commands."""
+    return _TELNET_COMMAND.sub(b"", raw), _TELNET_COMMAND.findall(raw)
+
 
 def welcome(name: str) -> str:
     return f"* Welcome {name}! If you ever want to quit, type <quit> to exit."

@@ -121,6 +121,10 @@ def _rows(report: Report) -> list[tuple[str, str]]:
             ("stable clients dropped", f"{len(clients['stable_dropped'])}"),
             ("quits confirmed", f"{clients['quits_confirmed']} of {stable}"),
             ("handshake timeouts seen", f"{churn['handshake_timeouts']}"),
+            (
+                "telnet refusals seen",
+                f"{messages['lines_by_kind'].get('telnet refusals (others)', 0):,}",
+            ),
             ("churn anomalies", f"{churn['anomalies']}"),
             ("messages", ""),
             (

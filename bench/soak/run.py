@@ -39,6 +39,8 @@ START_TIMEOUT = 30.0
 JOIN_TIMEOUT = 60.0
 QUIT_TIMEOUT = 30.0
 STOP_GRACE = 15.0
+#: What a Twisted transport buffers before it pauses its producer.
+TWISTED_TRANSPORT_BUFFER = 64 * 1024
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -259,13 +261,19 @@ def pace_warnings(args: argparse.Namespace, limits: dict[str, str]) -> list[str]
 def _staller_threshold(limits: dict[str, str]) -> int | None:
     """Bytes after which a staller must have been cut off, if the server bounds send buffers.
 
-    The server's bound, plus everything the kernels can hold on the way: the server socket's
-    send buffer at its largest and the staller's small receive buffer (doubled by Linux).
+    The server's bound, plus everything that can hold output on the way: Twisted's transport
+    buffer, the server socket's kernel send buffer at its largest, and the staller's small
+    receive buffer (doubled by Linux).
     """
     bound = limit_value(limits, "max-send-buffer")
     if bound is None:
         return None
-    return int(bound) + probe.kernel_send_buffer_max() + 2 * STALLER_RECEIVE_BUFFER
+    return (
+        int(bound)
+        + TWISTED_TRANSPORT_BUFFER
+        + probe.kernel_send_buffer_max()
+        + 2 * STALLER_RECEIVE_BUFFER
+    )
 
 
 def _report(run: Run) -> report.Report:

@@ -3,12 +3,12 @@
 Its output goes straight to a log file (no thread needed to drain a pipe); the port it picked is
 read from Twisted's ``... starting on PORT`` line.  It runs in its own session, so a Ctrl-C meant
 for the soak does not reach it first, and the kernel sends it SIGTERM should the soak itself die
-without cleaning up.  :meth:`Server.stop` is safe to call in any state and more than once.
+without cleaning up (see :data:`DIE_WITH_PARENT`).  :meth:`Server.stop` is safe to call in any
+state and more than once.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
 import re
 import signal
@@ -79,10 +79,14 @@ def parse_help(text: str) -> dict[str, str | None]:
     return options
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Ask the kernel to SIGTERM this child when the soak dies, even by SIGKILL (Linux)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+#: ``python -c DIE_WITH_PARENT TWISTD ARGS...`` asks the kernel to send the daemon SIGTERM should
+#: the soak die without cleaning up, even by SIGKILL (Linux's PR_SET_PDEATHSIG, which survives
+#: exec), then becomes ``TWISTD ARGS...`` in the same process, so the PID is the daemon's.
+DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys; "
+    f"ctypes.CDLL(None).prctl({_PR_SET_PDEATHSIG}, signal.SIGTERM); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
 
 
 @dataclass(frozen=True)
@@ -122,14 +126,13 @@ class Server:
         """Start the daemon and return the port it listens on."""
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                self.args,
+                [sys.executable, "-c", DIE_WITH_PARENT, *self.args],
                 cwd=self.workdir,
                 env=clean_environment(),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - no thread exists yet
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

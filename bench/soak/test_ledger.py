@@ -150,3 +150,22 @@ def test_histogram_percentiles_within_five_percent() -> None:
     assert histogram.percentile(0.5) == pytest.approx(0.5, rel=0.05)
     assert histogram.percentile(0.99) == pytest.approx(0.99, rel=0.05)
     assert histogram.max == 1.0
+
+
+def test_telnet_commands_are_split_from_lines() -> None:
+    raw = b"\xff\xfc\x06! a username may contain only letters\xff\xfe\x01"
+    line, commands = protocol.split_telnet(raw)
+    assert line == b"! a username may contain only letters"
+    assert commands == [b"\xff\xfc\x06", b"\xff\xfe\x01"]
+
+
+def test_only_telnet_refusals_are_expected(ledger: Ledger) -> None:
+    ledger.telnet("k1", [b"\xff\xfc\x06", b"\xff\xfe\x03"])
+    assert ledger.tally().malformed == 0
+    ledger.telnet("k1", [b"\xff\xfb\x01"])  # IAC WILL ECHO: chatd never offers anything
+    assert ledger.tally().malformed == 1
+
+
+def test_a_telnet_byte_in_a_line_is_malformed(ledger: Ledger) -> None:
+    ledger.read("b", protocol.decode(b"\xff\xfc\x06* k1n1 has joined the chat"))
+    assert ledger.tally().malformed == 1

@@ -64,6 +64,7 @@ def passing_report() -> dict:
             "malformed_examples": [],
             "errors_to_stable": 0,
             "error_examples": [],
+            "lines_by_kind": {"telnet refusals (others)": 2},
             "bursts": 1,
             "latency": {"chatter": {"count": 20, "p50_s": 0.01, "p99_s": 0.1, "max_s": 0.2}},
         },
