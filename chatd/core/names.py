@@ -13,9 +13,17 @@ from chatd.core.errors import NameRefused
 
 MAX_NAME_LENGTH = 24
 
-#: Names that would let someone pose as the server or its staff.  Compared by key.
+#: Names that would let someone pose as the server or its staff.  Compared by key.  The second
+#: group are the first words of the server's own notices: ``/me`` renders as ``* NAME ACTION``,
+#: so a user called "Welcome" could otherwise forge ``* Welcome bob! ...`` to others.
 RESERVED_NAMES = frozenset(
     {
+        "goodbye",
+        "online",
+        "please",
+        "welcome",
+        "yes",
+        "you",
         "admin",
         "administrator",
         "all",

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
+from chatd.core import events
+from chatd.core.errors import NameRefused
+from chatd.core.names import check_name
+from chatd.doors.render import encode_notice, render
+
 PROMPT = b"* Please enter a username:\r\n"
 
 
@@ -203,3 +210,25 @@ def test_shutdown_notice_reaches_every_connection(chat):
     for wire in (alice, bob, stranger):
         assert wire.take() == b"* server is shutting down\r\n"
         assert wire.closing
+
+
+@pytest.mark.parametrize(
+    "notice",
+    [
+        *render(events.AskName()),
+        *render(events.Welcome("alice")),
+        *render(events.Online(("alice", "bob"))),
+        *render(events.NameChanged("alice")),
+        *render(events.Goodbye(None)),
+        *render(events.Goodbye("alice")),
+        *render(events.ShuttingDown()),
+        *render(events.Help(("Commands:", "/who lists who is online"))),
+        encode_notice("yes, chatd is here").decode().rstrip("\r\n"),
+    ],
+)
+def test_no_user_can_forge_a_server_notice_with_me(notice):
+    """The server's own notices start with a word no user may take as a name, since `/me` renders
+    as `* NAME ACTION` and would otherwise let someone forge them."""
+    first_word = notice.removeprefix("* ").split()[0]
+    with pytest.raises(NameRefused):
+        check_name(first_word)
