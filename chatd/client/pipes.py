@@ -16,6 +16,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from chatd.client.lines import ServerLine
+from chatd.client.outgoing import Outgoing
 from chatd.client.protocol import ChatClientProtocol
 from chatd.client.render import styled
 
@@ -38,20 +39,18 @@ class PlainFace(LineReceiver):
     def __init__(self, to_terminal: bool = False, colour: bool = False) -> None:
         self.to_terminal = to_terminal
         self.colour = colour
-        self.client: ChatClientProtocol | None = None
-        self._early: list[str] = []
-        self._ended = False
+        self.outgoing = Outgoing()
         self._closing = False
         self._closed: defer.Deferred[None] = defer.Deferred()
 
+    @property
+    def client(self) -> ChatClientProtocol | None:
+        """The client core typed lines go to, once attached."""
+        return self.outgoing.client
+
     def attach(self, client: ChatClientProtocol) -> None:
         """From now on, typed lines go to ``client``."""
-        self.client = client
-        early, self._early = self._early, []
-        for line in early:
-            client.send(line)
-        if self._ended:
-            client.quit()
+        self.outgoing.attach(client)
 
     # The core's side
 
@@ -74,7 +73,7 @@ class PlainFace(LineReceiver):
     def lineReceived(self, data: bytes) -> None:
         if data.endswith(b"\r"):
             data = data[:-1]
-        self._typed(data.decode("utf-8", "replace"))
+        self.outgoing.send(data.decode("utf-8", "replace"))
 
     def lineLengthExceeded(self, line: bytes) -> None:
         # LineReceiver has dropped the line and whatever it had buffered after it.  Keep reading
@@ -85,27 +84,14 @@ class PlainFace(LineReceiver):
         rest = self.clearLineBuffer()  # a last line without its newline still counts
         if rest.rstrip(b"\r"):
             self.lineReceived(rest)
-        self._end_of_input()
+        self.outgoing.end()
 
     def writeConnectionLost(self) -> None:
         # Nobody reads what the server says any more: leave.
-        self._end_of_input()
+        self.outgoing.end()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         if not self._closing:
-            self._end_of_input()
+            self.outgoing.end()
         if not self._closed.called:
             self._closed.callback(None)
-
-    def _typed(self, line: str) -> None:
-        if self.client is None:
-            self._early.append(line)
-        else:
-            self.client.send(line)
-
-    def _end_of_input(self) -> None:
-        if self._ended:
-            return
-        self._ended = True
-        if self.client is not None:
-            self.client.quit()

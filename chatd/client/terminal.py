@@ -28,6 +28,7 @@ from twisted.python.failure import Failure
 
 from chatd.client.editor import CLEAR_ROW, InputLine, draw_above, draw_input
 from chatd.client.lines import ServerLine
+from chatd.client.outgoing import Outgoing
 from chatd.client.protocol import ChatClientProtocol
 from chatd.client.render import for_terminal, styled
 
@@ -79,22 +80,20 @@ class TerminalFace(TerminalProtocol):
         self.colour = colour
         self.width = width
         self.input = InputLine()
-        self.client: ChatClientProtocol | None = None
-        self._early: list[str] = []
+        self.outgoing = Outgoing()
         self._question: tuple[str, defer.Deferred[str | None]] | None = None
-        self._ended = False
         self._closing = False
         self._closed: defer.Deferred[None] = defer.Deferred()
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
 
+    @property
+    def client(self) -> ChatClientProtocol | None:
+        """The client core typed lines go to, once attached."""
+        return self.outgoing.client
+
     def attach(self, client: ChatClientProtocol) -> None:
         """From now on, typed lines go to ``client``."""
-        self.client = client
-        early, self._early = self._early, []
-        for line in early:
-            client.send(line)
-        if self._ended:
-            client.quit()
+        self.outgoing.attach(client)
         self._redraw()
 
     def ask(self, question: str) -> defer.Deferred[str | None]:
@@ -180,7 +179,7 @@ class TerminalFace(TerminalProtocol):
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         if not self._closing:
-            self._end_of_input()  # the terminal went away: leave
+            self.outgoing.end()  # the terminal went away: leave
         if not self._closed.called:
             self._closed.callback(None)
 
@@ -197,7 +196,7 @@ class TerminalFace(TerminalProtocol):
         elif line.strip():
             # Keep what was said in the scrollback, as an ordinary terminal would.
             self._write(draw_above(f"{prompt}{line}", self.prompt, self.input, self.width()))
-            self._typed(line)
+            self.outgoing.send(line)
 
     def _ctrl_d(self) -> None:
         if self.input.text:
@@ -216,24 +215,11 @@ class TerminalFace(TerminalProtocol):
             self._question = None
             self._write(CLEAR_ROW)
             answer.callback(None)
-        elif self.client is not None and (self._ended or not self.client.is_connected):
-            self._ended = True
+        elif self.client is not None and (self.outgoing.ended or not self.client.is_connected):
+            self.outgoing.ended = True
             self.client.give_up()
         else:
-            self._end_of_input()
-
-    def _typed(self, line: str) -> None:
-        if self.client is None:
-            self._early.append(line)
-        else:
-            self.client.send(line)
-
-    def _end_of_input(self) -> None:
-        if self._ended:
-            return
-        self._ended = True
-        if self.client is not None:
-            self.client.quit()
+            self.outgoing.end()
 
     def _redraw(self) -> None:
         self._write(draw_input(self.prompt, self.input, self.width()))
