@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -32,8 +33,10 @@ class TmuxTelnet:
 
     def __init__(self, port: int) -> None:
         self.session = f"chatd-telnet-{port}"
-        # A tmux server of our own (-L), so nobody else's tmux can disturb it, nor we theirs.
-        self.tmux = ["tmux", "-L", f"chatd-test-{os.getpid()}-{port}"]
+        # A tmux server of our own (-S, a socket in a scratch directory), so nobody else's tmux
+        # can disturb it, nor we theirs, and nothing is left behind in tmux's shared directory.
+        self.folder = tempfile.mkdtemp(prefix="chatd-tmux-")
+        self.tmux = ["tmux", "-S", os.path.join(self.folder, "socket")]
         subprocess.run(
             [*self.tmux, "new-session", "-d", "-s", self.session, "-x", "100", "-y", "30",
              f"telnet 127.0.0.1 {port}"],
@@ -68,6 +71,7 @@ class TmuxTelnet:
 
     def close(self) -> None:
         subprocess.run([*self.tmux, "kill-server"], check=False)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @pytest.fixture
