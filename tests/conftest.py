@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 from twisted.logger import LogLevel, globalLogPublisher
 
+# The installed daemon and nc-style peers as fixtures, for tests/e2e and tests/client alike
+# (tests/ is on sys.path through pyproject's ``pythonpath``).
+pytest_plugins = ["installed_daemon"]
+
 
 @dataclass
 class LogCapture:

@@ -4,9 +4,10 @@
 TerminalBuffer`) behind the escape-sequence parser a real terminal has: tests write what the
 client wrote and read back what a person would see.
 
-The subprocess fixtures run what a person runs: the installed ``twistd -n chatd`` (the pattern of
-``tests/e2e/conftest.py``, trimmed) and the installed ``chatd-client``, both found next to
-``sys.executable`` and started with ``PYTHONPATH`` removed, so only the installation counts.
+The subprocess fixtures run what a person runs: the installed ``chatd-client``, found next to
+``sys.executable`` and started with ``PYTHONPATH`` removed, so only the installation counts,
+against the installed daemon and nc-style peers of the shared harness
+(``tests/installed_daemon.py``: ``daemon``, ``module_daemon``, ``peers``).
 Every wait is bounded and every process is stopped by its PID when the test ends.
 """
 
@@ -14,15 +15,11 @@ from __future__ import annotations
 
 import fcntl
 import os
-import re
-import signal
-import socket
 import struct
 import subprocess
 import sys
 import termios
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -117,162 +114,10 @@ class Output:
         return self.text()
 
 
-class Daemon:
-    """A running ``twistd -n --pidfile= chatd ARGS`` on loopback, whose log a thread collects."""
-
-    def __init__(self, args: list[str], cwd: Path) -> None:
-        self.args = [TWISTD, "-n", "--pidfile=", "chatd", *args]
-        self.process = subprocess.Popen(
-            self.args,
-            cwd=cwd,
-            env=clean_environment(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        self.output = Output(lambda: self.process.stdout.read1(65536))
-
-    def ports(self, count: int = 1) -> list[int]:
-        """The real ports of the first ``count`` listeners, from Twisted's "starting on" lines."""
-        pattern = re.compile(r"starting on (\d+)\n")
-        self.output.wait_for(
-            lambda log: len(pattern.findall(log)) >= count, f"{count} listeners not logged"
-        )
-        return [int(port) for port in pattern.findall(self.output.text())[:count]]
-
-    def log(self) -> str:
-        return self.output.text()
-
-    def wait_exit(self, timeout: float = WAIT) -> int:
-        return self.process.wait(timeout)
-
-    def stop(self) -> None:
-        """SIGTERM by PID, then SIGKILL if it does not exit in time."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(WAIT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.output.wait_end()
-        self.process.stdout.close()
-
-
-def _start_daemons(folder: Path):
-    started: list[Daemon] = []
-
-    def start(*args: str) -> Daemon:
-        started.append(Daemon(list(args), folder))
-        return started[-1]
-
-    return start, started
-
-
-def _stop_daemons(started: list[Daemon]) -> None:
-    for daemon in started:
-        daemon.stop()
-    for daemon in started:
-        assert "Traceback" not in daemon.log(), daemon.log()
-
-
-@pytest.fixture
-def daemon(tmp_path):
-    """``daemon(*ARGS)`` starts ``twistd -n --pidfile= chatd ARGS``; stopped after the test."""
-    start, started = _start_daemons(tmp_path)
-    yield start
-    _stop_daemons(started)
-
-
-@pytest.fixture(scope="module")
-def module_daemon(tmp_path_factory):
-    """Like ``daemon``, for daemons shared by the tests of one module."""
-    start, started = _start_daemons(tmp_path_factory.mktemp("chatd"))
-    yield start
-    _stop_daemons(started)
-
-
 @pytest.fixture(scope="module")
 def server_port(module_daemon) -> int:
     """The port of a plain TCP daemon on 127.0.0.1 shared by one test module, history off."""
-    return module_daemon("--listen", f"tcp:0:{LOCAL}", "--history", "0").ports()[0]
-
-
-class Peer:
-    """A raw socket user, as ``nc`` is: sends LF-ended lines, reads CRLF-ended ones."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
-        self.buffer = b""
-        self.closed = False
-
-    def send(self, *lines: str) -> None:
-        self.sock.sendall(b"".join(line.encode() + b"\n" for line in lines))
-
-    def _fill(self, deadline: float) -> None:
-        self.sock.settimeout(max(0.01, deadline - time.monotonic()))
-        try:
-            chunk = self.sock.recv(65536)
-        except TimeoutError:
-            return
-        except ConnectionResetError:
-            chunk = b""
-        self.buffer += chunk
-        self.closed = not chunk
-
-    def expect(self, line: str, timeout: float = WAIT) -> list[str]:
-        """Read until ``line`` arrives; return the lines that came before it."""
-        marker = line.encode() + b"\r\n"
-        deadline = time.monotonic() + timeout
-        while marker not in self.buffer:
-            if self.closed or time.monotonic() > deadline:
-                raise AssertionError(f"never got {line!r}; last bytes: {self.buffer[-500:]!r}")
-            self._fill(deadline)
-        before, self.buffer = self.buffer.split(marker, 1)
-        return before.decode().split("\r\n")[:-1]
-
-    def join(self, name: str) -> None:
-        """Do the handshake as ``name``, up to and including the ``* Online`` line."""
-        self.expect("* Please enter a username:")
-        self.send(name)
-        self.expect(f"* Welcome {name}! If you ever want to quit, type <quit> to exit.")
-        self.expect_start("* Online (")
-
-    def expect_start(self, start: str) -> str:
-        """Read the next line, which must start with ``start``; return it."""
-        deadline = time.monotonic() + WAIT
-        while b"\r\n" not in self.buffer:
-            if self.closed or time.monotonic() > deadline:
-                raise AssertionError(f"no line; last bytes: {self.buffer[-500:]!r}")
-            self._fill(deadline)
-        line, self.buffer = self.buffer.split(b"\r\n", 1)
-        assert line.decode().startswith(start), line
-        return line.decode()
-
-    def leave(self) -> None:
-        """Quit if still connected and wait (briefly) for the server to close."""
-        try:
-            self.sock.sendall(b"\n<quit>\n")
-            deadline = time.monotonic() + 2
-            while not self.closed and time.monotonic() < deadline:
-                self._fill(deadline)
-        except OSError:
-            pass
-        self.sock.close()
-
-
-@pytest.fixture
-def peers():
-    """``peers(port)`` opens an nc-style user; each one quits after the test."""
-    opened: list[Peer] = []
-
-    def connect(port: int) -> Peer:
-        opened.append(Peer(port))
-        return opened[-1]
-
-    yield connect
-    for peer in opened:
-        peer.leave()
+    return module_daemon("chatd", "--listen", f"tcp:0:{LOCAL}", "--history", "0").ports()[0]
 
 
 class Client:

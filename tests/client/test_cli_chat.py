@@ -98,7 +98,7 @@ def test_a_refused_name_in_a_pipe_exits_1_with_the_reason(server_port, run_clien
 
 def test_server_shutdown_exits_1_with_connection_lost(daemon, client):
     """When the server goes away the client says ``Connection to server lost.`` and exits 1."""
-    server = daemon("--listen", "tcp:0:interface=127.0.0.1")
+    server = daemon("chatd", "--listen", "tcp:0:interface=127.0.0.1")
     (port,) = server.ports()
     fay = client("-p", str(port), "-n", "fay")
     fay.wait_for_line(WELCOME.format("fay"))

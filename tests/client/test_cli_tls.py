@@ -49,11 +49,16 @@ def certificate_for(name: str, folder: Path, alt_name: bool = True) -> tuple[Pat
     return key_file, cert_file
 
 
+def tls_listen(key, cert) -> str:
+    """The endpoint description of a TLS listener on 127.0.0.1 with this key and certificate."""
+    return f"ssl:0:interface=127.0.0.1:privateKey={key}:certKey={cert}"
+
+
 @pytest.fixture(scope="module")
 def tls_port(module_daemon, tls_files):
     """The port of a daemon with one TLS listener on 127.0.0.1."""
-    listen = f"ssl:0:interface=127.0.0.1:privateKey={tls_files.key}:certKey={tls_files.cert}"
-    return module_daemon("--listen", listen, "--history", "0").ports()[0]
+    listen = tls_listen(tls_files.key, tls_files.cert)
+    return module_daemon("chatd", "--listen", listen, "--history", "0").ports()[0]
 
 
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1"])
@@ -81,7 +86,7 @@ def test_tls_without_the_ca_fails_clearly(tls_port, run_client):
 def test_tls_certificate_for_another_name(daemon, tmp_path, run_client):
     """A trusted certificate that does not name the host is refused, saying so."""
     key, cert = certificate_for("elsewhere.example", tmp_path)
-    server = daemon("--listen", f"ssl:0:interface=127.0.0.1:privateKey={key}:certKey={cert}")
+    server = daemon("chatd", "--listen", tls_listen(key, cert))
     (port,) = server.ports()
     done = run_client("127.0.0.1", "-p", str(port), "--ca", str(cert), "-n", "tess")
     assert done.returncode == 1
@@ -95,7 +100,7 @@ def test_tls_certificate_without_alt_names_is_refused(daemon, tmp_path, run_clie
     """A certificate naming its host only in its common name is refused, in one clean line."""
     # Twisted's own check would log a traceback and let this connection through unchecked.
     key, cert = certificate_for("localhost", tmp_path, alt_name=False)
-    server = daemon("--listen", f"ssl:0:interface=127.0.0.1:privateKey={key}:certKey={cert}")
+    server = daemon("chatd", "--listen", tls_listen(key, cert))
     (port,) = server.ports()
     done = run_client("localhost", "-p", str(port), "--ca", str(cert), "-n", "tess")
     assert done.returncode == 1

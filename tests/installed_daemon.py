@@ -5,6 +5,10 @@ plugin only through the installation.  Its log (stdout) is drained by a thread, 
 tests learn the port (``... starting on PORT``) and wait for log lines without sleeping.  Each
 daemon is stopped by its PID in a fixture teardown, and the log of every daemon a test used is
 attached to the report when the test fails.
+
+A pytest plugin (registered by ``tests/conftest.py``), so that the end-to-end tests of the
+daemon (``tests/e2e``) and of chatd-client (``tests/client``) share one harness: the fixtures
+``daemon``, ``module_daemon``, ``run_twistd`` and ``peers``.
 """
 
 from __future__ import annotations
