@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from twisted.logger import Logger
 
 from chatd.core import events
+from chatd.core.audience import Audience, DirectAudience
 from chatd.core.clock import Clock
 from chatd.core.errors import NameRefused, NoSuchUser, ServerFull, TooManyFromAddress
 from chatd.core.history import History
@@ -45,12 +46,20 @@ class Hub:
         self._sessions: set[Session] = set()
         self._per_origin: Counter[str] = Counter()
         self._users: dict[str, Session] = {}
+        #: The audiences of the users online, with how many users each has.
+        self._audiences: Counter[Audience] = Counter()
+        self._direct = DirectAudience()
         self._closing = False
 
     # Connections
 
-    def connect(self, client: Client, origin: str | None = None) -> Session:
+    def connect(
+        self, client: Client, origin: str | None = None, audience: Audience | None = None
+    ) -> Session:
         """Admit a new connection from address ``origin`` and ask it for a username.
+
+        Once named, the user hears broadcasts through ``audience``, which a door may share among
+        its connections to deliver in bulk; by default each broadcast is delivered at once.
 
         Raise :class:`ServerFull` if ``max_clients`` connections are already open or the hub is
         shutting down, and :class:`TooManyFromAddress` if ``origin`` holds ``max_per_address``.
@@ -67,7 +76,7 @@ class Hub:
                 origin=origin,
             )
             raise TooManyFromAddress(per_address)
-        session = Session(self, client, origin)
+        session = Session(self, client, origin, audience or self._direct)
         self._sessions.add(session)
         if origin is not None:
             self._per_origin[origin] += 1
@@ -100,12 +109,15 @@ class Hub:
         key = self._check_free(name, session)
         session.name, session.key = name, key
         self._users[key] = session
+        client = session.client
+        session.audience.add(client)
+        self._audiences[session.audience] += 1
         session.watch(self.limits.idle_timeout, self._idle_expired)
         self.log.info("{name} joined from {peer}", name=name, peer=session.client.peer)
-        session.client.deliver(events.Welcome(name))
-        session.client.deliver(events.Online(self.online()))
+        client.deliver(events.Welcome(name))
+        client.deliver(events.Online(self.online()))
         for line in self._history:
-            session.client.deliver(events.Replayed(line))
+            client.deliver(events.Replayed(line))
         self._broadcast(events.Joined(name), exclude=session)
 
     def say(self, session: Session, text: str) -> None:
@@ -199,6 +211,11 @@ class Hub:
         if session.name is None or self._users.get(session.key) is not session:
             return
         del self._users[session.key]
+        audience = session.audience
+        audience.remove(session.client)
+        self._audiences[audience] -= 1
+        if not self._audiences[audience]:
+            del self._audiences[audience]
         self.log.info("{name} left ({how})", name=session.name, how=how)
         if not self._closing:
             self._broadcast(events.Left(session.name, reason), exclude=session)
@@ -210,6 +227,5 @@ class Hub:
         self._broadcast(line, exclude=session)
 
     def _broadcast(self, event: events.Event, exclude: Session) -> None:
-        for session in self._users.values():
-            if session is not exclude:
-                session.client.deliver(event)
+        for audience in self._audiences:
+            audience.broadcast(event, exclude.client)

@@ -16,6 +16,7 @@ from chatd.core.errors import ChatError
 from chatd.core.text import clean
 
 if TYPE_CHECKING:
+    from chatd.core.audience import Audience
     from chatd.core.clock import Timer
     from chatd.core.hub import Hub
 
@@ -38,11 +39,23 @@ class Client(Protocol):
 class Session:
     """The hub's record of one connection: its client and, once chosen, its username."""
 
-    __slots__ = ("_ended", "_patience", "_timer", "client", "hub", "key", "name", "origin")
+    __slots__ = (
+        "_ended",
+        "_patience",
+        "_timer",
+        "audience",
+        "client",
+        "hub",
+        "key",
+        "name",
+        "origin",
+    )
 
-    def __init__(self, hub: Hub, client: Client, origin: str | None = None) -> None:
+    def __init__(self, hub: Hub, client: Client, origin: str | None, audience: Audience) -> None:
         self.hub = hub
         self.client = client
+        #: Where the user hears broadcasts once named.
+        self.audience = audience
         #: The address the connection came from, for per-address limits (None: not counted).
         self.origin = origin
         #: The username as the person typed it, or None during the handshake.

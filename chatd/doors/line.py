@@ -20,6 +20,7 @@ from chatd.core.errors import ChatError
 from chatd.core.hub import Hub
 from chatd.core.policy import TokenBucket
 from chatd.core.session import Session
+from chatd.doors.fanout import Fanout
 from chatd.doors.outbox import Outbox
 from chatd.doors.render import encode, encode_notice
 from chatd.doors.telnet import Action, Reply, TelnetParser
@@ -81,9 +82,14 @@ class LineDoor(LineReceiver):
         self.outbox = Outbox(
             self.transport, self.hub.limits.max_send_buffer, self._too_slow, self.clock
         )
+        # Output is already gathered into one write per turn; Nagle's algorithm would only hold
+        # it back until the reader's delayed acknowledgement.
+        no_delay = getattr(self.transport, "setTcpNoDelay", None)
+        if no_delay is not None:
+            no_delay(True)
         self.log.info("connection from {peer}", peer=self.peer)
         try:
-            self.session = self.hub.connect(self, origin(address))
+            self.session = self.hub.connect(self, origin(address), self.factory.fanout)
         except ChatError as refusal:
             self.deliver(events.Refused(str(refusal)))
             self.close()
@@ -174,6 +180,7 @@ class LineDoor(LineReceiver):
     # The hub's side
 
     def deliver(self, event: events.Event) -> None:
+        self.factory.fanout.catch_up(self)  # broadcasts made before this event come first
         self.outbox.write(encode(event))
 
     def close(self) -> None:
@@ -201,6 +208,8 @@ class LineDoorFactory(ServerFactory):
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
+        #: How broadcasts reach this door's named users.
+        self.fanout = Fanout(hub.clock)
         self._open: set[LineDoor] = set()
         self._all_closed: list[defer.Deferred[None]] = []
 

@@ -94,8 +94,9 @@ class Outbox:
         self._release()
 
     def stopProducing(self) -> None:
-        # The connection is gone: nothing held can be sent any more.
+        # The connection is gone: nothing held or written from now on can be sent any more.
         self._paused = True
+        self._dropped = True
         self._forget()
 
     def _after_next_poll(self) -> None:

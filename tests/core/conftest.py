@@ -75,11 +75,11 @@ class Room:
         self.clients: list[FakeClient] = []
 
     def connect(
-        self, *, drop_on_close: bool = False, origin: str | None = None
+        self, *, drop_on_close: bool = False, origin: str | None = None, audience=None
     ) -> tuple[Session, FakeClient]:
         """A new connection; with ``drop_on_close`` its close() reports the loss at once."""
         client = FakeClient(peer=f"test-{len(self.clients)}")
-        session = self.hub.connect(client, origin)
+        session = self.hub.connect(client, origin, audience)
         if drop_on_close:
             client.on_close = session.lost
         self.clients.append(client)

@@ -285,3 +285,41 @@ def test_shutdown_leaves_connections_that_already_quit_alone(room):
     room.clients.clear()  # report the failure here, not a second time in the fixture
     assert late == {}
     assert (alice.close_calls, unnamed.close_calls) == (1, 1)
+
+
+class RecordingAudience:
+    """An audience that records what the hub asks of it."""
+
+    def __init__(self) -> None:
+        self.members: list[object] = []
+        self.broadcasts: list[tuple[object, object]] = []
+
+    def add(self, client) -> None:
+        self.members.append(client)
+
+    def remove(self, client) -> None:
+        self.members.remove(client)
+
+    def broadcast(self, event, exclude) -> None:
+        self.broadcasts.append((event, exclude))
+
+
+def test_a_door_audience_gets_each_broadcast_once_for_all_its_members(room):
+    """Users who came with an audience hear broadcasts through it, once per event, not one call
+    per user; users without one are delivered to directly."""
+    audience = RecordingAudience()
+    sessions, door_clients = zip(*(room.connect(audience=audience) for _ in range(3)), strict=True)
+    for index, session in enumerate(sessions):
+        session.receive(f"door{index}")
+    plain, plain_client = room.join("plain")
+    assert audience.members == list(door_clients)
+    audience.broadcasts.clear()
+    sessions[0].receive("hello")
+    plain.receive("hi")
+    assert [(type(event), exclude) for event, exclude in audience.broadcasts] == [
+        (Said, door_clients[0]),
+        (Said, plain_client),
+    ]
+    assert [event.text for event in plain_client.take()] == ["hello"]
+    sessions[1].receive("<quit>")
+    assert audience.members == [door_clients[0], door_clients[2]]

@@ -51,7 +51,8 @@ class Wire:
             self.door.dataReceived(chunk)
 
     def take(self) -> bytes:
-        """Everything the door wrote since the last ``take``."""
+        """Everything the door wrote since the last ``take``, the current reactor turn ended."""
+        self.door.clock.advance(0)  # broadcasts are written at the end of the turn
         value = self.transport.value()
         self.transport.clear()
         return value
