@@ -46,6 +46,42 @@ async def test_a_reader_that_stalls_is_dropped_and_the_others_get_everything(
     await carol.expect("* Online (2): alice, carol")
 
 
+def server_door(chat, name: str):
+    """The server's end of the connection of the user called ``name``."""
+    (factory,) = chat.service.doors
+    return next(door for door in factory._open if door.session and door.session.name == name)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_reader_that_pauses_gets_everything_in_order_once_it_reads_again(
+    start_chat, joiner
+):
+    """Output that the kernel would not take yet waits in the transport and the outbox; when the
+    reader reads again it gets all of it, chat and private lines in the order they were made."""
+    chat = await start_chat("--listen", LOCAL, "--rate", "0")
+    alice = await joiner(chat.port, "alice")
+    slow = await joiner(chat.port, "slow")
+    carol = await joiner(chat.port, "carol")
+    await alice.expect("* carol has joined the chat")
+    # Small kernel buffers at both ends, so that they fill after a few kilobytes.
+    slow.transport.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    server_door(chat, "slow").transport.getHandle().setsockopt(
+        socket.SOL_SOCKET, socket.SO_SNDBUF, 4096
+    )
+    slow.transport.pauseProducing()
+    expected: list[str] = []
+    for round_ in range(4):  # about 100 KB: under the 1 MiB limit, past the kernel buffers
+        batch = [f"{round_}-{number:03} " + "z" * 400 for number in range(60)]
+        alice.send(*batch, f"/msg slow private {round_}")
+        expected += [f"alice: {line}" for line in batch]
+        expected.append(f"[private] alice: private {round_}")
+        await carol.expect(f"alice: {batch[-1]}")
+    assert server_door(chat, "slow").outbox.held > 0  # the kernel and the transport are full
+    slow.transport.resumeProducing()
+    await slow.expect(expected[-1], timeout=20)
+    assert slow.lines[-len(expected) :] == expected
+
+
 @pytest_twisted.ensureDeferred
 async def test_a_flood_is_paced_in_order_while_others_are_not_delayed(start_chat, joiner):
     """Over --rate lines wait their turn, none lost, while another user's line goes straight by."""
