@@ -17,7 +17,7 @@ __all__ = ["Roster", "name_key"]
 
 
 def name_key(name: str) -> str:
-    """The key the server compares names by: NFKC, then case folded (``Alice`` is ``ａｌｉｃｅ``)."""
+    """How the server compares names: NFKC, then case folded (``ａｌｉｃｅ`` is ``Alice``)."""
     return unicodedata.normalize("NFKC", name).casefold()
 
 

@@ -80,8 +80,8 @@ def own_line(typed: str, my_name: str | None) -> list[Segment] | None:
     """What the others see of a line we sent, to show it in our own view; None for commands.
 
     The server does not echo our lines.  Chat (``//text`` included) and ``/me`` are shown as the
-    others see them; other commands are answered by the server (leaving too), and before the welcome there is
-    no name to show (the line answers the username prompt).
+    others see them; other commands (and leaving) are answered by the server, and before the
+    welcome there is no name to show (the line answers the username prompt).
     """
     if my_name is None:
         return None
