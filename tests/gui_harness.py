@@ -23,14 +23,17 @@ async def sleep(seconds: float) -> None:
 
 
 async def until(predicate, what: str, timeout: float = WAIT):
-    """Let the reactor (and Tk) run until ``predicate()`` is true; fail saying ``what`` if not."""
+    """Let the reactor (and Tk) run until ``predicate()`` is true; fail saying ``what`` if not.
+
+    ``what`` may be a function, called only on failure, to describe the state at that moment.
+    """
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"{what} (after {timeout} s)")
+            raise AssertionError(f"{what() if callable(what) else what} (after {timeout} s)")
         await sleep(0.01)
 
 
@@ -51,7 +54,7 @@ class LivePeer:
             self.backlog += self.peer.ready_lines()
             return line in self.backlog
 
-        await until(arrived, f"never got {line!r}; got {self.backlog}", timeout)
+        await until(arrived, lambda: f"never got {line!r}; got {self.backlog}", timeout)
         index = self.backlog.index(line)
         before, self.backlog = self.backlog[:index], self.backlog[index + 1 :]
         return before

@@ -184,7 +184,8 @@ class Daemon:
                 self.process.wait()
         self._reader.join(WAIT)
         self.process.stdout.close()
-        _running.remove(self)
+        if self in _running:  # a test may stop a daemon itself before the fixture does
+            _running.remove(self)
 
 
 def _daemon_factory(folder: Path):

@@ -59,7 +59,6 @@ class GuiFace:
         self.closed: defer.Deferred[None] = defer.Deferred()
         self._leaving = False
         self._live = False  # a connection is open or being made
-        self._prompts = 0
         self._title()
 
     # What the window calls
@@ -73,7 +72,7 @@ class GuiFace:
         client = ChatClientProtocol(
             self, self.reactor, name=self.name, retry_name=True, quit_timeout=self.quit_timeout
         )
-        self.client, self.outgoing, self._live, self._prompts = client, Outgoing(), True, 0
+        self.client, self.outgoing, self._live = client, Outgoing(), True
         self.outgoing.attach(client)
         connecting = client.connect_to(client_endpoint(self.reactor, self.address))
         connecting.addCallbacks(self._connected, self._not_connected)
@@ -117,10 +116,9 @@ class GuiFace:
         if line.kind in (LineKind.WELCOME, LineKind.NEW_NAME) and line.name:
             self.name = line.name
             self._title()
-        elif line.kind is LineKind.PROMPT:
-            self._prompts += 1
-            if self._prompts > 1:
-                self.window.show(status_line("Type another name and press Enter."))
+        elif line.kind is LineKind.ERROR and my_name is None:
+            # Before the welcome, an error refuses the name we sent; the next line is a name.
+            self.window.show(status_line("Type another name and press Enter."))
 
     # Inside
 

@@ -32,7 +32,7 @@ def type_and_enter(face, text: str) -> None:
 
 
 async def shown(face, text: str) -> None:
-    await until(lambda: text in view_lines(face), f"{text!r} never shown: {view_lines(face)}")
+    await until(lambda: text in view_lines(face), lambda: f"{text!r} not in {view_lines(face)}")
 
 
 @pytest_twisted.ensureDeferred
