@@ -35,17 +35,18 @@ HISTORY = "history"  # a line said before we joined
 STATUS = "status"  # what the client itself says: connecting, lost, ...
 
 #: How each tag looks, as Tk text tag options; the window turns the font names into fonts.
-#: Later tags win where they overlap, so ME comes after the kinds it appears in.
+#: Later tags win where they overlap: a private message or action of ours keeps its kind's
+#: colour over OWN's, and ME comes after the kinds it appears in.
 TAG_LOOKS: dict[str, dict[str, str]] = {
     HISTORY: {"foreground": "#5f6b7a"},
     TIME: {"foreground": "#8a94a3"},
+    OWN: {"foreground": "#1a4d80"},
     NOTICE: {"foreground": "#5f6b7a", "font": "italic"},
     STATUS: {"foreground": "#2d6a9f", "font": "italic"},
     ACTION: {"foreground": "#2e7d32", "font": "italic"},
     PRIVATE: {"foreground": "#8e24aa"},
     ERROR: {"foreground": "#c62828", "font": "bold"},
     SPEAKER: {"font": "bold"},
-    OWN: {"foreground": "#1a4d80"},
     ME: {"background": "#fff1b8", "font": "bold"},
 }
 
