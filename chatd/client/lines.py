@@ -1,6 +1,6 @@
 """What a server line is: wire protocol v1's line kinds, recognised from their first characters.
 
-Every face (terminal, and later a GUI) shows lines by kind, so the protocol's text forms are known
+Every face (terminal, pipe and GUI) shows lines by kind, so the protocol's text forms are known
 here and nowhere else in the client.  Usernames cannot contain ``:``, ``*``, ``!``, ``[`` or
 spaces, which is what makes the kinds unambiguous; the one ambiguity the protocol leaves is that a
 ``/me`` action (``* NAME ACTION``) looks like any other notice.
