@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import signal
 import socket
 import struct
@@ -183,7 +184,8 @@ class Daemon:
                 self.process.wait()
         self._reader.join(WAIT)
         self.process.stdout.close()
-        _running.remove(self)
+        if self in _running:  # a test may stop a daemon itself before the fixture does
+            _running.remove(self)
 
 
 def _daemon_factory(folder: Path):
@@ -257,6 +259,22 @@ class Peer:
             self._fill(deadline)
         before, self.buffer = self.buffer.split(marker, 1)
         return before
+
+    def ready_lines(self) -> list[str]:
+        """The whole lines that have arrived, without waiting, each without its CRLF.
+
+        For tests whose other end runs in this process's reactor (the GUI's), which a blocking
+        read would stop.
+        """
+        while not self.closed and select.select([self.sock], [], [], 0)[0]:
+            try:
+                chunk = self.sock.recv(65536)
+            except ConnectionResetError:
+                chunk = b""
+            self.buffer += chunk
+            self.closed = not chunk
+        *lines, self.buffer = self.buffer.split(b"\r\n")
+        return [line.decode() for line in lines]
 
     def next_line(self) -> str:
         """The next whole line, without its CRLF."""

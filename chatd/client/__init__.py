@@ -1,6 +1,6 @@
 """chatd-client: the bundled client, a Twisted program for a terminal or a pipe.
 
-One module, one job, so that another face (a GUI) can reuse the core:
+One module, one job, so that another face (chatd-gui, in :mod:`chatd.gui`) reuses the core:
 
 - :mod:`chatd.client.lines`: what a server line is (wire protocol v1's kinds);
 - :mod:`chatd.client.protocol`: the client core, a ``LineReceiver`` speaking to the server;

@@ -21,7 +21,13 @@ from twisted.internet.interfaces import IOpenSSLClientConnectionCreator, IStream
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-__all__ = ["ServerAddress", "client_endpoint", "describe_failure", "is_tls_failure"]
+__all__ = [
+    "ServerAddress",
+    "cannot_connect",
+    "client_endpoint",
+    "describe_failure",
+    "is_tls_failure",
+]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 33000
@@ -99,8 +105,13 @@ def is_tls_failure(failure: Failure) -> bool:
 
 
 def describe_failure(address: ServerAddress, failure: Failure) -> str:
-    """One line saying why connecting to ``address`` failed, for a person to read."""
-    return f"chatd-client: cannot connect to {address}: {_reason(address, failure)}"
+    """One line saying why connecting to ``address`` failed, for chatd-client's standard error."""
+    return f"chatd-client: {cannot_connect(address, failure)}"
+
+
+def cannot_connect(address: ServerAddress, failure: Failure) -> str:
+    """Why connecting to ``address`` failed, in words any face can show: ``cannot connect ...``."""
+    return f"cannot connect to {address}: {_reason(address, failure)}"
 
 
 def _reason(address: ServerAddress, failure: Failure) -> str:

@@ -1,9 +1,14 @@
 """What a server line is: wire protocol v1's line kinds, recognised from their first characters.
 
-Every face (terminal, and later a GUI) shows lines by kind, so the protocol's text forms are known
+Every face (terminal, pipe and GUI) shows lines by kind, so the protocol's text forms are known
 here and nowhere else in the client.  Usernames cannot contain ``:``, ``*``, ``!``, ``[`` or
 spaces, which is what makes the kinds unambiguous; the one ambiguity the protocol leaves is that a
 ``/me`` action (``* NAME ACTION``) looks like any other notice.
+
+Notices that say who is here (joins, leaves, renames, the ``* Online`` list) also carry a
+:class:`Presence`, so that a face can keep a list of users.  The ambiguity above reaches them
+too: ``/me has left the chat`` reads exactly like a leave, so such a list is a good guess that
+the next ``/who`` corrects, never proof.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import enum
 import re
 from dataclasses import dataclass
 
-__all__ = ["LineKind", "ServerLine", "classify", "find_mentions"]
+__all__ = ["LineKind", "Presence", "PresenceKind", "ServerLine", "classify", "find_mentions"]
 
 PROMPT_TEXT = "* Please enter a username:"
 
@@ -24,6 +29,11 @@ _PRIVATE_SENT = re.compile(r"\[private to ([^\s\]]+)\] (.*)")
 _HISTORY = re.compile(r"\[(\d\d:\d\d)\] (.*)")
 _CHAT = re.compile(r"([^\s:*!\[]+): (.*)")
 _ACTION = re.compile(r"\* ([^\s:*!\[]+) (.*)")
+_NAME = r"([^\s:*!\[,]+)"
+_JOINED = re.compile(rf"\* {_NAME} has joined the chat")
+_LEFT = re.compile(rf"\* {_NAME} has left the chat(?: \(.*\))?")
+_RENAMED = re.compile(rf"\* {_NAME} is now known as {_NAME}")
+_ONLINE = re.compile(r"\* Online \((\d+)\): (.*)")
 
 
 class LineKind(enum.Enum):
@@ -52,6 +62,24 @@ _NOTICE_KINDS = frozenset(
 )
 
 
+class PresenceKind(enum.Enum):
+    """What a notice says about who is here."""
+
+    JOINED = "joined"  # * NAME has joined the chat
+    LEFT = "left"  # * NAME has left the chat, with or without (REASON)
+    RENAMED = "renamed"  # * OLD is now known as NEW
+    ONLINE = "online"  # * Online (K): a, b, c, after the welcome and for /who
+
+
+@dataclass(frozen=True)
+class Presence:
+    """Who a notice says joined, left, was renamed, or is online."""
+
+    kind: PresenceKind
+    #: (NAME,) for a join or leave, (OLD, NEW) for a rename, everyone online for the list.
+    names: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class ServerLine:
     """One line from the server, decoded, without its line ending, and what it is."""
@@ -66,6 +94,8 @@ class ServerLine:
     body: str = ""
     #: Whether somebody else's words contain your name, as a whole word, ignoring case.
     mentions_me: bool = False
+    #: For a notice about who is here, what it says; None for every other line.
+    presence: Presence | None = None
 
 
 def find_mentions(text: str, name: str | None) -> list[tuple[int, int]]:
@@ -107,7 +137,21 @@ def _classify_notice(text: str) -> ServerLine:
     ):
         if match := pattern.fullmatch(text):
             return ServerLine(text, kind, name=match[1], body=body)
-    return ServerLine(text, LineKind.NOTICE, body=body)
+    return ServerLine(text, LineKind.NOTICE, body=body, presence=_presence(text))
+
+
+def _presence(text: str) -> Presence | None:
+    if match := _JOINED.fullmatch(text):
+        return Presence(PresenceKind.JOINED, (match[1],))
+    if match := _LEFT.fullmatch(text):
+        return Presence(PresenceKind.LEFT, (match[1],))
+    if match := _RENAMED.fullmatch(text):
+        return Presence(PresenceKind.RENAMED, (match[1], match[2]))
+    if match := _ONLINE.fullmatch(text):
+        names = tuple(match[2].split(", "))
+        if len(names) == int(match[1]) and all(re.fullmatch(_NAME, name) for name in names):
+            return Presence(PresenceKind.ONLINE, names)
+    return None
 
 
 def _spoken(text: str, kind: LineKind, name: str, said: str, my_name: str | None) -> ServerLine:

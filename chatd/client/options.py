@@ -14,14 +14,28 @@ from twisted.python import usage
 from chatd.client.connection import DEFAULT_HOST, DEFAULT_PORT, ServerAddress
 from chatd.client.protocol import DEFAULT_QUIT_TIMEOUT
 
-__all__ = ["Options"]
+__all__ = ["Options", "name_problem", "port_number"]
 
 
-def _port(value: str) -> int:
+def port_number(value: str) -> int:
+    """``value`` as a TCP port; ValueError, saying why, when it is not one."""
     number = int(value)
     if not 0 < number < 65536:
         raise ValueError(f"{value} is not a TCP port (1-65535)")
     return number
+
+
+def name_problem(name: str) -> str | None:
+    """What is wrong with ``name`` as a username to send, or None if the server may judge it.
+
+    Only what could never work is refused here (an empty name, spaces, control characters);
+    the server's rules (length, reserved and taken names) are the server's to apply.
+    """
+    if not name.strip():
+        return "is empty"
+    if any(char.isspace() or not char.isprintable() for char in name):
+        return "cannot contain spaces or control characters"
+    return None
 
 
 def _seconds(value: str) -> float:
@@ -41,7 +55,7 @@ class Options(usage.Options):
     )
 
     optParameters: ClassVar[list[list]] = [
-        ["port", "p", DEFAULT_PORT, "Server port.", _port],
+        ["port", "p", DEFAULT_PORT, "Server port.", port_number],
         ["name", "n", None, "Username to answer the server's prompt with."],
         [
             "ca",
@@ -103,10 +117,8 @@ class Options(usage.Options):
         if self["ca"] is not None and self["insecure"]:
             raise usage.UsageError("--ca and --insecure exclude each other")
         name = self["name"]
-        if name is not None and not name.strip():
-            raise usage.UsageError("--name is empty")
-        if name is not None and any(char.isspace() or not char.isprintable() for char in name):
-            raise usage.UsageError("--name cannot contain spaces or control characters")
+        if name is not None and (problem := name_problem(name)):
+            raise usage.UsageError(f"--name {problem}")
         self["ca-pem"] = _read_certificate(self["ca"]) if self["ca"] is not None else None
 
     def address(self, host: str | None = None) -> ServerAddress:

@@ -12,6 +12,7 @@ from twisted.python.failure import Failure
 
 from chatd.client.connection import (
     ServerAddress,
+    cannot_connect,
     client_endpoint,
     describe_failure,
     is_tls_failure,
@@ -94,6 +95,14 @@ def test_unknown_failures_still_make_one_line():
     text = describe_failure(ADDRESS, failure(error.NoRouteError()))
     assert text.startswith("chatd-client: cannot connect to 127.0.0.1:33000: ")
     assert "\n" not in text
+
+
+def test_cannot_connect_is_the_same_words_without_the_program_name():
+    """A face other than chatd-client (the GUI) gets the same reason without the prefix."""
+    problem = failure(error.ConnectionRefusedError())
+    words = "cannot connect to 127.0.0.1:33000: connection refused"
+    assert cannot_connect(ADDRESS, problem) == words
+    assert describe_failure(ADDRESS, problem) == f"chatd-client: {cannot_connect(ADDRESS, problem)}"
 
 
 def test_is_tls_failure():

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from chatd.client.lines import LineKind, ServerLine, classify, find_mentions
+from chatd.client.lines import (
+    LineKind,
+    Presence,
+    PresenceKind,
+    ServerLine,
+    classify,
+    find_mentions,
+)
 
 
 @pytest.mark.parametrize(
@@ -99,3 +106,41 @@ def test_server_lines_are_immutable():
     assert isinstance(line, ServerLine)
     with pytest.raises(AttributeError):
         line.kind = LineKind.ERROR  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("text", "presence"),
+    [
+        ("* bob has joined the chat", Presence(PresenceKind.JOINED, ("bob",))),
+        ("* bob has left the chat", Presence(PresenceKind.LEFT, ("bob",))),
+        ("* bob has left the chat (idle)", Presence(PresenceKind.LEFT, ("bob",))),
+        ("* bob has left the chat (gone: home (late))", Presence(PresenceKind.LEFT, ("bob",))),
+        ("* bob is now known as rob", Presence(PresenceKind.RENAMED, ("bob", "rob"))),
+        ("* Online (1): ann", Presence(PresenceKind.ONLINE, ("ann",))),
+        ("* Online (3): ann, Bob, ｃａｌ", Presence(PresenceKind.ONLINE, ("ann", "Bob", "ｃａｌ"))),
+    ],
+)
+def test_notices_about_who_is_here_carry_a_presence(text, presence):
+    """Joins, leaves (with or without a reason), renames and the online list say who is here."""
+    line = classify(text)
+    assert line.kind is LineKind.NOTICE
+    assert line.presence == presence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "* bob waves",
+        "* bob has joined the chat!",
+        "* Online (2): ann",  # the count does not match the names
+        "* Online (2): ann, b ob",
+        "* server is shutting down",
+        "alice: * bob has joined the chat",
+        "[14:02] * bob has joined the chat",
+        "* You are now known as rob",
+        "! bob has left the chat",
+    ],
+)
+def test_other_lines_carry_no_presence(text):
+    """Actions, other notices, and lines of other kinds say nothing about who is here."""
+    assert classify(text).presence is None

@@ -6,7 +6,7 @@ import pytest
 from twisted.python import usage
 
 from chatd.client.connection import ServerAddress
-from chatd.client.options import Options
+from chatd.client.options import Options, name_problem, port_number
 
 
 def parse(*args: str) -> Options:
@@ -91,3 +91,28 @@ def test_an_empty_name_value_is_kept_and_refused():
     """``-n ''`` is an empty name (refused), not a missing value swallowing the next word."""
     with pytest.raises(usage.UsageError, match="--name is empty"):
         parse("-n", "", "example.org")
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("alice", None),
+        ("ａｌｉｃｅ", None),
+        ("root", None),  # reserved, but that is the server's rule to apply
+        ("", "is empty"),
+        ("  ", "is empty"),
+        ("al ice", "cannot contain spaces or control characters"),
+        ("al\x1bice", "cannot contain spaces or control characters"),
+    ],
+)
+def test_name_problem(name, problem):
+    """Only names that could never be sent as one word are refused before the server sees them."""
+    assert name_problem(name) == problem
+
+
+def test_port_number():
+    """A port is a number from 1 to 65535; anything else is a ValueError saying so."""
+    assert port_number("33000") == 33000
+    for bad in ("0", "65536", "http"):
+        with pytest.raises(ValueError):
+            port_number(bad)
