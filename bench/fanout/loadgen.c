@@ -229,7 +229,7 @@ static char namebuf[64];
 static struct {
     int64_t connects_started, connected, handshakes_ok, handshakes_failed, handshakes_timeout;
     int64_t conn_errors, closed_by_server, prompts;
-    int64_t lines, notices, join_notices, errors, malformed, duplicated, gaps, lost_in_gaps;
+    int64_t lines, history, notices, join_notices, errors, malformed, duplicated, gaps, lost_in_gaps;
     int64_t deliveries_unique, deliveries_window, sent, sent_window, deferred;
     int64_t bytes_read;
     int joined_inflight;      /* handshakes between connect() and welcome */
@@ -445,6 +445,10 @@ static void handle_line(conn_t *c, const char *line, size_t len, uint64_t t) {
             st.notices++;
             if (len >= sizeof JOINED - 1 && !memcmp(line + len - (sizeof JOINED - 1), JOINED, sizeof JOINED - 1))
                 st.join_notices++;
+            return;
+        }
+        if (len >= 8 && line[0] == '[' && line[3] == ':' && line[6] == ']' && line[7] == ' ') {
+            st.history++; /* a newcomer's history from an earlier run on the same server */
             return;
         }
         if (len >= 1 && line[0] == '!') {
@@ -812,6 +816,7 @@ static int run_fanout(void) {
     printf(", \"notices\": %lld, \"notices_during_load\": %lld, \"join_notices\": %lld",
            (long long)st.notices, (long long)(st.notices - notices_before),
            (long long)st.join_notices);
+    printf(", \"history\": %lld", (long long)st.history);
     printf(", \"in_flight_left\": %lld, \"lines\": %lld, \"bytes_read\": %lld}\n",
            (long long)in_flight_left, (long long)st.lines, (long long)st.bytes_read);
     return state_error ? 2 : 0;
