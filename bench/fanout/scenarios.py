@@ -29,8 +29,14 @@ class Step:
     bound: float  # seconds the generator may take before it is killed
 
 
+#: Handshakes in flight while A and B join their users: below the baseline's listen backlog of 50,
+#: so that its joins are not lost to a full accept queue (S measures that); chatd does not care.
+JOIN_INFLIGHT = 40
+
+
 def fanout(users: int, rate: float, warmup: float, duration: float) -> tuple[str, ...]:
     args = ["fanout", "--users", str(users), "--senders", "10", "--window", "16", "--size", "64"]
+    args += ["--join-inflight", str(JOIN_INFLIGHT)]
     args += ["--warmup", str(warmup), "--duration", str(duration)]
     return tuple(args + (["--rate", str(rate)] if rate else []))
 

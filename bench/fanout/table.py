@@ -56,6 +56,8 @@ def kib(value: float | None) -> str:
 
 def field(key: str) -> Callable[[dict], float | None]:
     def get(report: dict) -> float | None:
+        if report.get("error"):
+            return None  # a step that failed measured nothing worth a median
         value = report.get(key)
         if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
             return None
@@ -66,6 +68,8 @@ def field(key: str) -> Callable[[dict], float | None]:
 
 def damage(report: dict) -> float | None:
     """Lost + duplicated + malformed lines, or None if the report does not have them."""
+    if report.get("error"):
+        return None
     parts = [report.get(key) for key in ("lost", "duplicated", "malformed")]
     if not all(isinstance(part, int) for part in parts):
         return None

@@ -46,11 +46,13 @@ def test_field_rejects_missing_negative_and_non_numbers():
     assert get({"p99_us": -1}) is None  # the generator's "no data"
     assert get({"p99_us": "x"}) is None
     assert get({"p99_us": True}) is None
+    assert get({"p99_us": 0, "error": "not every user could join"}) is None
 
 
 def test_damage_adds_lost_duplicated_malformed():
     assert table.damage({"lost": 1, "duplicated": 2, "malformed": 3}) == 6.0
     assert table.damage({"lost": 0, "duplicated": 0}) is None
+    assert table.damage({"lost": 0, "duplicated": 0, "malformed": 0, "error": "x"}) is None
 
 
 def test_reduce_takes_medians_per_server_and_judges_chatd():
