@@ -88,11 +88,13 @@ def machine() -> dict[str, str]:
 
 
 def announce(steps: list[scenarios.Step], args: argparse.Namespace) -> None:
-    bound = sum(step.bound + 25 for step in steps) * len(args.servers) * args.runs
+    # every step's generator bound, plus starting (30 s) and stopping (10 s) its server
+    bound = sum(step.bound + 40 for step in steps) * len(args.servers) * args.runs
+    typical = sum(step.typical for step in steps) * len(args.servers) * args.runs
     print(
         f"bench.fanout: {args.runs} run(s) of {', '.join(step.name for step in steps)} against "
-        f"{' and '.join(args.servers)}, a fresh server per step; at most {bound / 60:.0f} min "
-        "(typically a third of that)",
+        f"{' and '.join(args.servers)}, a fresh server per step: about {typical / 60:.0f} min, "
+        f"at most {bound / 60:.0f} min",
         file=sys.stderr,
     )
 

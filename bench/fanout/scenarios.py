@@ -27,6 +27,7 @@ class Step:
     name: str  # e.g. "A-sat"
     args: tuple[str, ...]  # loadgen arguments after HOST PORT
     bound: float  # seconds the generator may take before it is killed
+    typical: float  # seconds it usually takes, server start and stop included
 
 
 #: Handshakes in flight while A and B join their users: below the baseline's listen backlog of 50,
@@ -52,21 +53,35 @@ def steps(quick: bool = False) -> list[Step]:
         return 30 + users / 20 + 10 + users / 50 + seconds + 5 + 15
 
     return [
-        Step("A", "A-sat", fanout(100, 0, warmup, duration), bound(100, warmup + duration)),
-        Step("A", "A-fixed", fanout(100, 200, 1, fixed), bound(100, 1 + fixed)),
-        Step("B", "B-sat", fanout(1000, 0, warmup, duration), bound(1000, warmup + duration)),
-        Step("B", "B-fixed", fanout(1000, 40, 1, fixed), bound(1000, 1 + fixed)),
+        Step(
+            "A",
+            "A-sat",
+            fanout(100, 0, warmup, duration),
+            bound(100, warmup + duration),
+            warmup + duration + 3,
+        ),
+        Step("A", "A-fixed", fanout(100, 200, 1, fixed), bound(100, 1 + fixed), fixed + 4),
+        Step(
+            "B",
+            "B-sat",
+            fanout(1000, 0, warmup, duration),
+            bound(1000, warmup + duration),
+            warmup + duration + 8,
+        ),
+        Step("B", "B-fixed", fanout(1000, 40, 1, fixed), bound(1000, 1 + fixed), fixed + 8),
         Step(
             "C",
             "C",
             ("connect", "--users", str(c_users), "--rate", "1000", "--hold", "2"),
             c_users / 1000 + 10 + 30 + 2 + 15,
+            c_users / 1000 + 25,
         ),
         Step(
             "S",
             "S",
             ("storm", "--users", "2000", "--inflight", "1000", "--timeout", str(s_timeout)),
             s_timeout + 15,
+            s_timeout * 0.75,
         ),
     ]
 
