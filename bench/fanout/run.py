@@ -88,8 +88,9 @@ def machine() -> dict[str, str]:
 
 
 def announce(steps: list[scenarios.Step], args: argparse.Namespace) -> None:
-    # every step's generator bound, plus starting (30 s) and stopping (10 s) its server
-    bound = sum(step.bound + 40 for step in steps) * len(args.servers) * args.runs
+    # every step's generator bound, plus waiting for a quiet machine (120 s), starting (30 s) and
+    # stopping (10 s) its server
+    bound = sum(step.bound + 160 for step in steps) * len(args.servers) * args.runs
     typical = sum(step.typical for step in steps) * len(args.servers) * args.runs
     print(
         f"bench.fanout: {args.runs} run(s) of {', '.join(step.name for step in steps)} against "
@@ -100,12 +101,14 @@ def announce(steps: list[scenarios.Step], args: argparse.Namespace) -> None:
 
 
 def summary(report: dict) -> str:
+    waited = report.get("waited_for_quiet_s") or 0
+    prefix = f"(waited {waited:.0f} s for a quiet machine) " if waited >= 1 else ""
     if report.get("error"):
-        return f"ERROR {report['error']}"
+        return f"{prefix}ERROR {report['error']}"
     keys = ("deliveries_per_s", "p50_us", "p99_us", "lost", "duplicated", "malformed",
             "handshakes_ok", "handshake_p99_us", "rss_per_conn_bytes", "completed", "stalled",
-            "server_cpu_share", "loadgen_cpu_share")  # fmt: skip
-    return ", ".join(f"{key} {report[key]}" for key in keys if key in report)
+            "server_cpu_share", "loadgen_cpu_share", "other_cpu_share")  # fmt: skip
+    return prefix + ", ".join(f"{key} {report[key]}" for key in keys if key in report)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,6 +168,12 @@ def main(argv: list[str] | None = None) -> int:
             "",
         ]
     )
+    noisy = table.disturbed(reports)
+    if noisy:
+        text += (
+            f"note: other processes used more than 10 % of a core during {len(noisy)} of "
+            f"{len(reports)} steps: {', '.join(noisy)}\n"
+        )
     print(text)
     (out_dir / "table.txt").write_text(text)
     everything = {"machine": info, "command": command, "chatd_args": CHATD_ARGS}

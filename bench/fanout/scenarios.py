@@ -9,6 +9,8 @@ and returns the generator's JSON (with what went wrong, if anything, under ``"er
 from __future__ import annotations
 
 import json
+import os
+import resource
 import subprocess
 import time
 from dataclasses import dataclass
@@ -86,6 +88,76 @@ def steps(quick: bool = False) -> list[Step]:
     ]
 
 
+def machine_busy_seconds(text: str) -> float:
+    """CPU seconds all CPUs spent busy, from the first line of /proc/stat."""
+    fields = [int(value) for value in text.split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(text: str) -> float:
+    """utime + stime from a /proc/PID/stat line (the command name may hold spaces)."""
+    fields = text.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path) as file:
+            return file.read()
+    except OSError:
+        return ""
+
+
+def _own_cpu_seconds() -> float:
+    """This process's CPU time plus that of its children that have been waited for."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+class CpuWatch:
+    """CPU used by other processes (neither the server nor this runner and its generator).
+
+    The benchmark assumes a quiet machine; this shows how far that held during a step.
+    """
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_stat = f"/proc/{server_pid}/stat"
+        self.start = self._sample()
+
+    def _sample(self) -> tuple[float, float, float, float]:
+        server = _read(self.server_stat)
+        return (
+            time.monotonic(),
+            machine_busy_seconds(_read("/proc/stat")),
+            process_cpu_seconds(server) if server else 0.0,
+            _own_cpu_seconds(),
+        )
+
+    def other_cpu(self) -> tuple[float, float]:
+        """(CPU seconds used by other processes, wall seconds) since the watch began."""
+        end = self._sample()
+        wall, busy, server, own = (b - a for a, b in zip(self.start, end, strict=True))
+        return max(0.0, busy - server - own), wall
+
+
+def wait_for_quiet(limit: float = 0.1, patience: float = 120.0) -> float:
+    """Wait (at most ``patience`` seconds) until the machine's busy CPU over half a second is
+    below ``limit`` cores; return the seconds waited. The runner itself is idle meanwhile."""
+    began = time.monotonic()
+    while True:
+        before = machine_busy_seconds(_read("/proc/stat"))
+        time.sleep(0.5)
+        busy = (machine_busy_seconds(_read("/proc/stat")) - before) / 0.5
+        waited = time.monotonic() - began
+        if busy < limit or waited >= patience:
+            return round(waited, 1)
+        time.sleep(2.0)
+
+
 def build_loadgen(build_dir: Path) -> Path:
     """Compile loadgen.c with ``gcc -O2`` into ``build_dir``; return the binary's path."""
     build_dir.mkdir(parents=True, exist_ok=True)
@@ -100,8 +172,9 @@ def build_loadgen(build_dir: Path) -> Path:
 
 def run_step(loadgen: Path, server_name: str, step: Step, workdir: Path) -> dict:
     """One step against a fresh server; the generator's JSON plus what the runner saw."""
-    server = make_server(server_name, workdir, SERVER_CPU)
     result: dict = {"server": server_name, "step": step.name, "scenario": step.scenario}
+    result["waited_for_quiet_s"] = wait_for_quiet()
+    server = make_server(server_name, workdir, SERVER_CPU)
     try:
         port = server.start()
     except ServerError as error:
@@ -112,6 +185,7 @@ def run_step(loadgen: Path, server_name: str, step: Step, workdir: Path) -> dict
         command += ["--server-pid", str(server.pid)]
         result["command"] = " ".join(["loadgen", "127.0.0.1", "PORT", *step.args])
         started = time.monotonic()
+        watch = CpuWatch(server.pid)
         with open(workdir / "loadgen.err", "wb") as err:
             try:
                 done = subprocess.run(
@@ -126,6 +200,9 @@ def run_step(loadgen: Path, server_name: str, step: Step, workdir: Path) -> dict
             except subprocess.TimeoutExpired:
                 result["error"] = f"loadgen killed after {step.bound:.0f} s"
                 return result
+        other, wall = watch.other_cpu()
+        result["other_cpu_s"] = round(other, 2)
+        result["other_cpu_share"] = round(other / wall, 3) if wall > 0 else None
         result["runner_wall_s"] = round(time.monotonic() - started, 2)
         result["loadgen_status"] = done.returncode
         try:

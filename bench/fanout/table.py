@@ -107,6 +107,8 @@ def rows(c_users: int = 10000, storm_users: int = 2000) -> list[Row]:
                 target=Target("max", 0), worst=True),
             Row(scenario, "server CPU (saturated)", sat, field("server_cpu_share"), percent),
             Row(scenario, "loadgen CPU (saturated)", sat, field("loadgen_cpu_share"), percent),
+            Row(scenario, "other processes' CPU (saturated)", sat, field("other_cpu_share"),
+                percent),
         ]  # fmt: skip
     out += [
         Row("C", f"handshakes ok of {c_users:,}", "C", field("handshakes_ok"),
@@ -117,6 +119,7 @@ def rows(c_users: int = 10000, storm_users: int = 2000) -> list[Row]:
             Target("max", 2048)),
         Row("C", "server CPU", "C", field("server_cpu_share"), percent),
         Row("C", "loadgen CPU", "C", field("loadgen_cpu_share"), percent),
+        Row("C", "other processes' CPU", "C", field("other_cpu_share"), percent),
         Row("S", f"handshakes completed of {storm_users:,}", "S", field("completed"),
             target=Target("min", storm_users)),
         Row("S", "stalled (no prompt or welcome)", "S", field("stalled")),
@@ -207,3 +210,16 @@ def verdict(lines: list[Line]) -> tuple[int, int]:
     """(targets met, targets in all)."""
     judged = [line for line in lines if line.passed is not None]
     return sum(1 for line in judged if line.passed), len(judged)
+
+
+def disturbed(reports: list[dict], limit: float = 0.1) -> list[str]:
+    """The steps during which other processes used more than ``limit`` of a core."""
+    found = []
+    for report in reports:
+        share = report.get("other_cpu_share")
+        if isinstance(share, int | float) and share > limit:
+            found.append(
+                f"run {report.get('run')} {report.get('step')} {report.get('server')}"
+                f" ({share * 100:.0f} %)"
+            )
+    return found

@@ -149,3 +149,22 @@ def test_steps_cover_every_scenario_with_bounds():
     assert full["A-fixed"].args[-2:] == ("--rate", "200")
     assert full["B-fixed"].args[-2:] == ("--rate", "40")
     assert full["C"].args[full["C"].args.index("--users") + 1] == "10000"
+
+
+def test_cpu_parsers():
+    from bench.fanout.scenarios import machine_busy_seconds, process_cpu_seconds
+
+    hz = __import__("os").sysconf("SC_CLK_TCK")
+    stat = "cpu  100 10 50 9000 5 1 2 3 0 0\ncpu0 1 2 3 4\n"
+    assert machine_busy_seconds(stat) == (100 + 10 + 50 + 1 + 2 + 3) / hz
+    pid = "123 (twistd chatd) S 1 2 3 0 -1 4194560 10 0 0 0 700 300 0 0 20 0 1 0 5 6 7"
+    assert process_cpu_seconds(pid) == 1000 / hz
+
+
+def test_disturbed_lists_steps_with_other_load():
+    reports = [
+        report("chatd", "A-sat", 1, other_cpu_share=0.82),
+        report("baseline", "A-sat", 1, other_cpu_share=0.02),
+        report("chatd", "S", 2),
+    ]
+    assert table.disturbed(reports) == ["run 1 A-sat chatd (82 %)"]
