@@ -14,6 +14,7 @@ import platform
 import shlex
 import subprocess
 import sys
+import textwrap
 import time
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -170,10 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     noisy = table.disturbed(reports)
     if noisy:
-        text += (
+        note = (
             f"note: other processes used more than 10 % of a core during {len(noisy)} of "
-            f"{len(reports)} steps: {', '.join(noisy)}\n"
+            f"{len(reports)} steps: {', '.join(noisy)}"
         )
+        text += textwrap.fill(note, width=100, subsequent_indent="  ") + "\n"
     print(text)
     (out_dir / "table.txt").write_text(text)
     everything = {"machine": info, "command": command, "chatd_args": CHATD_ARGS}
