@@ -220,6 +220,6 @@ def disturbed(reports: list[dict], limit: float = 0.1) -> list[str]:
         if isinstance(share, int | float) and share > limit:
             found.append(
                 f"run {report.get('run')} {report.get('step')} {report.get('server')}"
-                f" ({share * 100:.0f} %)"
+                f" ({share * 100:.0f}%)"
             )
     return found

@@ -167,4 +167,4 @@ def test_disturbed_lists_steps_with_other_load():
         report("baseline", "A-sat", 1, other_cpu_share=0.02),
         report("chatd", "S", 2),
     ]
-    assert table.disturbed(reports) == ["run 1 A-sat chatd (82 %)"]
+    assert table.disturbed(reports) == ["run 1 A-sat chatd (82%)"]
