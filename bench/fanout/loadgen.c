@@ -42,7 +42,8 @@
  * --timeout seconds, the failed ones and the stalled ones (no prompt or no welcome in time).
  *
  * Output: one JSON object on stdout at the end; progress on stderr. Exit status 0 when it ran,
- * 2 on a setup failure (the JSON then says why, with whatever was measured), 1 on a usage error.
+ * 2 on a setup failure (fanout: not every user joined; connect, storm: no handshake completed;
+ * the JSON then says why, with whatever was measured), 1 on a usage error.
  * Every phase has a hard time bound. Its own CPU time (getrusage) is reported beside wall time.
  */
 #define _GNU_SOURCE
@@ -854,6 +855,7 @@ static int run_connect(void) {
     conns = calloc((size_t)opt.users, sizeof *conns);
     for (int i = 0; i < opt.users; i++) conns[i].fd = -1, conns[i].idx = i;
     long rss_before = read_rss_kib();
+    int status;
     double bound = opt.users / (opt.rate > 0 ? opt.rate : 1000) + opt.handshake_timeout + 30;
     progress("connecting %d users at %.0f/s (bound %.0f s)", opt.users, opt.rate, bound);
     uint64_t t0 = now_ns();
@@ -862,6 +864,8 @@ static int run_connect(void) {
     join_all(bound, opt.rate);
     double wall = (now_ns() - t0) / 1e9, cpu = cpu_seconds() - cpu0;
     if (server_cpu_s >= 0) server_cpu_s = server_cpu() - server_cpu_s;
+    status = st.handshakes_ok > 0 ? 0 : 2;
+    if (status) state_error = "no handshake completed";
     progress("%lld named, %lld failed, %lld timed out in %.2f s", (long long)st.handshakes_ok,
              (long long)st.handshakes_failed, (long long)st.handshakes_timeout, wall);
     /* let the join notices drain a little before measuring memory */
@@ -886,7 +890,7 @@ static int run_connect(void) {
     printf(", \"bytes_read\": %lld}\n", (long long)st.bytes_read);
     for (int i = 0; i < opt.users; i++)
         if (conns[i].fd >= 0) close(conns[i].fd);
-    return 0;
+    return status;
 }
 
 static int run_storm(void) {
@@ -919,6 +923,7 @@ static int run_storm(void) {
         else if (s == C_QUEUED || s == C_WELCOME) no_welcome++;
     }
     st.handshakes_timeout = no_prompt + no_welcome;
+    if (st.handshakes_ok == 0) state_error = "no handshake completed";
     progress("storm: %lld of %d completed in %.2f s; %d without a prompt, %d without a welcome",
              (long long)st.handshakes_ok, opt.users, wall, no_prompt, no_welcome);
     json_common("storm", wall, cpu);
@@ -930,7 +935,7 @@ static int run_storm(void) {
            (long long)st.prompts);
     for (int i = 0; i < opt.users; i++)
         if (conns[i].fd >= 0) close(conns[i].fd);
-    return 0;
+    return st.handshakes_ok > 0 ? 0 : 2;
 }
 
 int main(int argc, char **argv) {
