@@ -1,0 +1,7 @@
+"""The fan-out benchmark of issue 5: chatd against the classic Twisted chat server on loopback.
+
+Run it from the repository root with ``python -m bench.fanout`` (see ``bench/README.md``).
+``loadgen.c`` is the load generator (C, one epoll loop), ``baseline`` the naive server,
+``servers`` starts and stops the servers, ``scenarios`` runs one scenario, ``table`` reduces and
+prints the results, ``run`` is the command line.
+"""

@@ -1,0 +1,3 @@
+from bench.fanout.run import main
+
+raise SystemExit(main())

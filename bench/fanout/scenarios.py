@@ -1,0 +1,217 @@
+"""The benchmark's scenarios as load generator command lines, and how one of them is run.
+
+Each :class:`Step` is one run of ``loadgen`` against a fresh server: A and B have a saturating
+step and a fixed-load step, C and S one step each. :func:`run_step` starts the server pinned to
+one CPU, runs the generator pinned to the other with a hard time limit, stops the server by PID
+and returns the generator's JSON (with what went wrong, if anything, under ``"error"``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.fanout.servers import ServerError, make_server, pinned
+
+HERE = Path(__file__).resolve().parent
+SERVER_CPU = 0
+LOADGEN_CPU = 1
+
+
+@dataclass(frozen=True)
+class Step:
+    scenario: str  # A, B, C or S
+    name: str  # e.g. "A-sat"
+    args: tuple[str, ...]  # loadgen arguments after HOST PORT
+    bound: float  # seconds the generator may take before it is killed
+    typical: float  # seconds it usually takes, server start and stop included
+
+
+#: Handshakes in flight while A and B join their users: below the baseline's listen backlog of 50,
+#: so that its joins are not lost to a full accept queue (S measures that); chatd does not care.
+JOIN_INFLIGHT = 40
+
+
+def fanout(users: int, rate: float, warmup: float, duration: float) -> tuple[str, ...]:
+    args = ["fanout", "--users", str(users), "--senders", "10", "--window", "16", "--size", "64"]
+    args += ["--join-inflight", str(JOIN_INFLIGHT)]
+    args += ["--warmup", str(warmup), "--duration", str(duration)]
+    return tuple(args + (["--rate", str(rate)] if rate else []))
+
+
+def steps(quick: bool = False) -> list[Step]:
+    """Every step of a full set, in the order they run."""
+    warmup, duration, fixed = (1, 3, 3) if quick else (3, 10, 10)
+    c_users = 2000 if quick else 10000
+    s_timeout = 10 if quick else 30
+
+    def bound(users: int, seconds: float) -> float:
+        # the generator's own bounds: join, notices settling, load, drain
+        return 30 + users / 20 + 10 + users / 50 + seconds + 5 + 15
+
+    return [
+        Step(
+            "A",
+            "A-sat",
+            fanout(100, 0, warmup, duration),
+            bound(100, warmup + duration),
+            warmup + duration + 3,
+        ),
+        Step("A", "A-fixed", fanout(100, 200, 1, fixed), bound(100, 1 + fixed), fixed + 4),
+        Step(
+            "B",
+            "B-sat",
+            fanout(1000, 0, warmup, duration),
+            bound(1000, warmup + duration),
+            warmup + duration + 8,
+        ),
+        Step("B", "B-fixed", fanout(1000, 40, 1, fixed), bound(1000, 1 + fixed), fixed + 8),
+        Step(
+            "C",
+            "C",
+            ("connect", "--users", str(c_users), "--rate", "1000", "--hold", "2"),
+            c_users / 1000 + 10 + 30 + 2 + 15,
+            c_users / 1000 + 25,
+        ),
+        Step(
+            "S",
+            "S",
+            ("storm", "--users", "2000", "--inflight", "1000", "--timeout", str(s_timeout)),
+            s_timeout + 15,
+            s_timeout * 0.75,
+        ),
+    ]
+
+
+def machine_busy_seconds(text: str) -> float:
+    """CPU seconds all CPUs spent busy, from the first line of /proc/stat."""
+    fields = [int(value) for value in text.split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(text: str) -> float:
+    """utime + stime from a /proc/PID/stat line (the command name may hold spaces)."""
+    fields = text.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path) as file:
+            return file.read()
+    except OSError:
+        return ""
+
+
+def _own_cpu_seconds() -> float:
+    """This process's CPU time plus that of its children that have been waited for."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+class CpuWatch:
+    """CPU used by other processes (neither the server nor this runner and its generator).
+
+    The benchmark assumes a quiet machine; this shows how far that held during a step.
+    """
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_stat = f"/proc/{server_pid}/stat"
+        self.start = self._sample()
+
+    def _sample(self) -> tuple[float, float, float, float]:
+        server = _read(self.server_stat)
+        return (
+            time.monotonic(),
+            machine_busy_seconds(_read("/proc/stat")),
+            process_cpu_seconds(server) if server else 0.0,
+            _own_cpu_seconds(),
+        )
+
+    def other_cpu(self) -> tuple[float, float]:
+        """(CPU seconds used by other processes, wall seconds) since the watch began."""
+        end = self._sample()
+        wall, busy, server, own = (b - a for a, b in zip(self.start, end, strict=True))
+        return max(0.0, busy - server - own), wall
+
+
+def wait_for_quiet(limit: float = 0.1, patience: float = 120.0) -> float:
+    """Wait (at most ``patience`` seconds) until the machine's busy CPU over half a second is
+    below ``limit`` cores; return the seconds waited. The runner itself is idle meanwhile."""
+    began = time.monotonic()
+    while True:
+        before = machine_busy_seconds(_read("/proc/stat"))
+        time.sleep(0.5)
+        busy = (machine_busy_seconds(_read("/proc/stat")) - before) / 0.5
+        waited = time.monotonic() - began
+        if busy < limit or waited >= patience:
+            return round(waited, 1)
+        time.sleep(2.0)
+
+
+def build_loadgen(build_dir: Path) -> Path:
+    """Compile loadgen.c with ``gcc -O2`` into ``build_dir``; return the binary's path."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    binary = build_dir / "loadgen"
+    subprocess.run(
+        ["gcc", "-O2", "-Wall", "-o", str(binary), str(HERE / "loadgen.c")],
+        check=True,
+        timeout=120,
+    )
+    return binary
+
+
+def run_step(loadgen: Path, server_name: str, step: Step, workdir: Path) -> dict:
+    """One step against a fresh server; the generator's JSON plus what the runner saw."""
+    result: dict = {"server": server_name, "step": step.name, "scenario": step.scenario}
+    result["waited_for_quiet_s"] = wait_for_quiet()
+    server = make_server(server_name, workdir, SERVER_CPU)
+    try:
+        port = server.start()
+    except ServerError as error:
+        result["error"] = str(error)
+        return result
+    try:
+        command = [str(loadgen), "127.0.0.1", str(port), *step.args]
+        command += ["--server-pid", str(server.pid)]
+        result["command"] = " ".join(["loadgen", "127.0.0.1", "PORT", *step.args])
+        started = time.monotonic()
+        watch = CpuWatch(server.pid)
+        with open(workdir / "loadgen.err", "wb") as err:
+            try:
+                done = subprocess.run(
+                    command,
+                    stdout=subprocess.PIPE,
+                    stderr=err,
+                    stdin=subprocess.DEVNULL,
+                    preexec_fn=pinned(LOADGEN_CPU),
+                    timeout=step.bound,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                result["error"] = f"loadgen killed after {step.bound:.0f} s"
+                return result
+        other, wall = watch.other_cpu()
+        result["other_cpu_s"] = round(other, 2)
+        result["other_cpu_share"] = round(other / wall, 3) if wall > 0 else None
+        result["runner_wall_s"] = round(time.monotonic() - started, 2)
+        result["loadgen_status"] = done.returncode
+        try:
+            report = json.loads(done.stdout.decode())
+        except ValueError:
+            result["error"] = f"loadgen printed no JSON (status {done.returncode})"
+        else:
+            report["mode"] = report.pop("scenario", None)
+            result.update(report)
+    finally:
+        result["server_stop"] = server.stop()
+    return result
