@@ -216,15 +216,6 @@ class LineDoorFactory(ServerFactory):
     noisy = False  # connections are logged by the doors themselves
 
     def __init__(self, hub: Hub) -> None:
-        # Every attribute a connection will have, Twisted's included, set here in one order: then
-        # all connections share one table of attribute names (PEP 412) instead of each growing a
-        # dictionary of its own when LineReceiver first sets its buffer, about 800 bytes each.
-        self.factory: LineDoorFactory | None = None
-        self.transport = None
-        self.connected = 0
-        self.paused = False
-        self._buffer = b""
-        self._busyReceiving = False
         self.hub = hub
         #: How broadcasts reach this door's named users.
         self.fanout = Fanout(hub.clock)
