@@ -16,6 +16,7 @@ from twisted.logger import Logger
 from chatd.core import events
 from chatd.core.audience import Audience, DirectAudience
 from chatd.core.clock import Clock
+from chatd.core.directory import Directory
 from chatd.core.errors import NameRefused, NoSuchUser, ServerFull, TooManyFromAddress
 from chatd.core.history import History
 from chatd.core.names import check_name, name_key
@@ -45,7 +46,7 @@ class Hub:
         self._log_messages = log_messages
         self._sessions: set[Session] = set()
         self._per_origin: Counter[str] = Counter()
-        self._users: dict[str, Session] = {}
+        self._users: Directory[Session] = Directory()
         #: The audiences of the users online, with how many users each has.
         self._audiences: Counter[Audience] = Counter()
         self._direct = DirectAudience()
@@ -108,7 +109,7 @@ class Hub:
             raise NameRefused(f"you are already {session.name}")
         key = self._check_free(name, session)
         session.name, session.key = name, key
-        self._users[key] = session
+        self._users.add(key, name, session)
         client = session.client
         session.audience.add(client)
         self._audiences[session.audience] += 1
@@ -134,9 +135,9 @@ class Hub:
         if new_name == old_name:
             raise NameRefused(f"you are already {old_name}")
         key = self._check_free(new_name, session)
-        del self._users[session.key]
+        self._users.remove(session.key)
         session.name, session.key = new_name, key
-        self._users[key] = session
+        self._users.add(key, new_name, session)
         self.log.info("{old} is now {new}", old=old_name, new=new_name)
         session.client.deliver(events.NameChanged(new_name))
         self._broadcast(events.Renamed(old_name, new_name), exclude=session)
@@ -164,7 +165,7 @@ class Hub:
 
     def online(self) -> tuple[str, ...]:
         """The names of everyone online, sorted without regard to case."""
-        return tuple(self._users[key].name for key in sorted(self._users))
+        return self._users.names()
 
     # Lifecycle
 
@@ -210,7 +211,7 @@ class Hub:
         """Take ``session``'s user off the list, once, and tell the others unless stopping."""
         if session.name is None or self._users.get(session.key) is not session:
             return
-        del self._users[session.key]
+        self._users.remove(session.key)
         audience = session.audience
         audience.remove(session.client)
         self._audiences[audience] -= 1
