@@ -1,22 +1,29 @@
-"""Fan-out for line doors: each broadcast encoded once, each reader written to once per turn.
+"""Fan-out for line doors: each broadcast encoded once, each reader written to once per pass.
 
 The hub hands a broadcast to the audience once (see :mod:`chatd.core.audience`).  This one
-encodes it to bytes there and then and appends it to the turn's journal; at the end of the
-reactor turn it joins the journal and writes the result to every member.  Most members get the
-very same bytes object: only the senders of the turn (who do not hear themselves) and members
-who joined or were written to directly during the turn need a share of their own.  So the cost
-of a line is one encode plus a list append, and the cost of a turn is one write per reader,
-however many lines the turn carried.
+encodes it to bytes there and then and appends it to a journal; a *pass*, starting at the end of
+the reactor turn, then writes each member everything it has not had of the journal in one write.
+Most members get the very same bytes object: only the senders (who do not hear themselves) and
+members who joined or were written to directly since the pass began need a share of their own.
+So the cost of a line is one encode plus a list append, and the cost of a pass is one write per
+reader, however many lines it carries.
 
-Order is kept per member: before anything is delivered to a member directly (a welcome, a
-private message, an error), :meth:`Fanout.catch_up` writes the broadcasts it has not had yet.
-Every write goes through the member's :class:`~chatd.doors.outbox.Outbox`, so the limit on a
-slow reader's output applies to broadcasts as it does to everything else.
+A pass writes to at most ``slice_size`` members per reactor turn.  With ten thousand people
+online one write to each takes tens of milliseconds; in slices, the reactor reads between them,
+so a newcomer's name or a line typed meanwhile is answered within a slice rather than a pass.
+Broadcasts made during a pass wait in the journal for the next one, and the journal forgets a
+broadcast once every member has had it.
+
+Order is kept per member: each member has a position in the journal, and before anything is
+delivered to it directly (a welcome, a private message, an error), :meth:`Fanout.catch_up`
+writes the broadcasts before that event which it has not had yet.  Every write goes through the
+member's :class:`~chatd.doors.outbox.Outbox`, so the limit on a slow reader's output applies to
+broadcasts as it does to everything else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
@@ -27,67 +34,102 @@ from chatd.doors.render import encode
 if TYPE_CHECKING:
     from chatd.doors.line import LineDoor
 
+#: Members written to per reactor turn: a few hundred sends on loopback take about a millisecond.
+SLICE_SIZE = 256
+
 
 class Fanout:
     """The :class:`~chatd.core.audience.Audience` of a line door's named users."""
 
-    def __init__(self, clock: IReactorTime) -> None:
+    def __init__(self, clock: IReactorTime, slice_size: int = SLICE_SIZE) -> None:
         self._clock = clock
-        #: Each member and the write method of its outbox.
-        self._members: dict[LineDoor, Callable[[bytes], None]] = {}
-        #: This turn's broadcasts: the bytes, and who sent each (who must not hear it back).
+        self._slice_size = slice_size
+        #: Each member and the position of the first broadcast in the journal it has not had.
+        self._members: dict[LineDoor, int] = {}
+        #: The broadcasts some member has not had yet, and who sent each (who must not hear it
+        #: back); ``_base`` is the position of the first.
         self._journal: list[bytes] = []
         self._senders: list[LineDoor] = []
-        #: Members whose share of this turn starts later than its first line, and where.
-        self._start: dict[LineDoor, int] = {}
-        self._flush: IDelayedCall | None = None
+        self._base = 0
+        self._pass: Iterator[bool] | None = None
+        self._next_slice: IDelayedCall | None = None
+
+    @property
+    def backlog(self) -> int:
+        """Broadcasts that some member has not had yet."""
+        return len(self._journal)
 
     def add(self, door: LineDoor) -> None:
-        self._members[door] = door.outbox.write
-        if self._journal:
-            self._start[door] = len(self._journal)
+        self._members[door] = self._end()
 
     def remove(self, door: LineDoor) -> None:
         self.catch_up(door)
         del self._members[door]
-        self._start.pop(door, None)
 
     def broadcast(self, event: events.Event, exclude: LineDoor) -> None:
         self._journal.append(encode(event))
         self._senders.append(exclude)
-        if self._flush is None:
-            self._flush = self._clock.callLater(0, self._end_turn)
+        if self._next_slice is None:
+            self._next_slice = self._clock.callLater(0, self._write_slice)
 
     def catch_up(self, door: LineDoor) -> None:
-        """Write to ``door`` now the broadcasts of this turn it has not had yet."""
-        write = self._members.get(door)
-        start = self._start.get(door, 0)
-        if write is not None and start < len(self._journal):
-            self._start[door] = len(self._journal)
-            share = _share(door, self._journal[start:], self._senders[start:])
-            if share:
-                write(share)
+        """Write to ``door`` now the broadcasts it has not had yet."""
+        position = self._members.get(door)
+        end = self._end()
+        if position is not None and position < end:
+            self._members[door] = end
+            self._write_share(door, position, end)
 
-    def _end_turn(self) -> None:
-        self._flush = None
-        journal, senders, start = self._journal, self._senders, self._start
-        self._journal, self._senders, self._start = [], [], {}
-        everyone = b"".join(journal)
-        irregular = start.keys() | senders
-        # A copy: a write is not expected to end a connection at once, but if one did, the
-        # member would leave this dict while the loop runs.
-        for door, write in list(self._members.items()):
-            if door not in irregular:
-                write(everyone)
-            else:
-                first = start.get(door, 0)
-                share = _share(door, journal[first:], senders[first:])
-                if share:
-                    write(share)
+    def _end(self) -> int:
+        """The position the next broadcast will take."""
+        return self._base + len(self._journal)
 
+    def _write_slice(self) -> None:
+        self._next_slice = None
+        if self._pass is None:
+            self._pass = self._write_pass()
+        more = next(self._pass, False)
+        if not more:
+            self._pass = None
+        # A write that ended a connection may have scheduled the next slice already.
+        if (more or self._journal) and self._next_slice is None:
+            self._next_slice = self._clock.callLater(0, self._write_slice)
 
-def _share(door: LineDoor, journal: list[bytes], senders: list[LineDoor]) -> bytes:
-    """What ``door`` hears of ``journal``: every line but its own."""
-    return b"".join(
-        data for data, sender in zip(journal, senders, strict=True) if sender is not door
-    )
+    def _write_pass(self) -> Iterator[bool]:
+        """Bring every member up to the journal's present end, ``slice_size`` members a turn.
+
+        Yields True between slices; a member that leaves or is caught up meanwhile is skipped.
+        """
+        start, end = self._base, self._end()
+        everyone = b"".join(self._journal)
+        senders = set(self._senders)
+        members = list(self._members)
+        for first in range(0, len(members), self._slice_size):
+            if first:
+                yield True
+            for door in members[first : first + self._slice_size]:
+                position = self._members.get(door, end)
+                if position < end:
+                    self._members[door] = end
+                    if position == start and door not in senders:
+                        door.outbox.write(everyone)
+                    else:
+                        self._write_share(door, position, end)
+        # Every member is now at ``end`` or past it (those who came during the pass started at
+        # the journal's end), so what comes before ``end`` is not needed any more.
+        del self._journal[: end - start]
+        del self._senders[: end - start]
+        self._base = end
+
+    def _write_share(self, door: LineDoor, position: int, end: int) -> None:
+        """Write to ``door`` the broadcasts from ``position`` to ``end``, but for its own."""
+        first, last = position - self._base, end - self._base
+        share = b"".join(
+            data
+            for data, sender in zip(
+                self._journal[first:last], self._senders[first:last], strict=True
+            )
+            if sender is not door
+        )
+        if share:
+            door.outbox.write(share)

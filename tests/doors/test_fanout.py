@@ -6,8 +6,11 @@ as a reactor turn is everything between two polls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
+from chatd.core.events import Joined
 from chatd.doors import fanout
 
 
@@ -138,3 +141,107 @@ def test_a_slow_reader_is_still_dropped_when_broadcasts_pile_up(make_chat, log_c
     chat.clock.advance(0)
     assert bob.transport.disconnected
     assert not alice.closing
+
+
+class Turns:
+    """A clock that runs delayed calls one reactor turn at a time, as the reactor does: a call
+    made during a turn waits for the next one (``task.Clock.advance`` would run it at once)."""
+
+    def __init__(self) -> None:
+        self._calls: list[Callable[[], None]] = []
+
+    def callLater(self, delay: float, call: Callable[[], None]) -> object:
+        assert delay == 0
+        self._calls.append(call)
+        return call
+
+    def turn(self) -> None:
+        calls, self._calls = self._calls, []
+        for call in calls:
+            call()
+
+    def finish(self, bound: int = 100) -> int:
+        """Run turns until nothing is left to run; return how many there were."""
+        for count in range(bound):
+            if not self._calls:
+                return count
+            self.turn()
+        raise AssertionError(f"still busy after {bound} turns")
+
+
+class Member:
+    """Stands for a line door: the fan-out writes to its outbox and knows nothing else of it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.outbox = self
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def lines(self) -> list[str]:
+        return b"".join(self.writes).decode().splitlines()
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+@pytest.fixture
+def sliced():
+    """A fan-out that writes to two members a turn, its clock, and five members."""
+    turns = Turns()
+    audience = fanout.Fanout(turns, slice_size=2)
+    members = [Member(f"m{index}") for index in range(5)]
+    for member in members:
+        audience.add(member)
+    return audience, turns, members
+
+
+def test_a_pass_writes_one_slice_of_members_per_turn(sliced):
+    """The reactor gets control back between slices: five members take three turns."""
+    audience, turns, members = sliced
+    audience.broadcast(Joined("x"), members[0])
+    turns.turn()
+    assert [len(member.writes) for member in members] == [0, 1, 0, 0, 0]
+    turns.turn()
+    assert [len(member.writes) for member in members] == [0, 1, 1, 1, 0]
+    assert turns.finish() == 1
+    assert [member.lines() for member in members] == [[]] + [["* x has joined the chat"]] * 4
+    assert audience.backlog == 0
+
+
+def test_what_is_said_during_a_pass_follows_in_the_next(sliced):
+    """Each member hears every line once, in order, however the lines fall across passes."""
+    audience, turns, members = sliced
+    audience.broadcast(Joined("x"), members[4])
+    turns.turn()
+    audience.broadcast(Joined("y"), members[4])
+    turns.turn()
+    audience.broadcast(Joined("z"), members[0])
+    turns.finish()
+    joined = [f"* {name} has joined the chat" for name in "xyz"]
+    assert [member.lines() for member in members[1:4]] == [joined] * 3
+    assert members[0].lines() == joined[:2]
+    assert members[4].lines() == joined[2:]
+    assert [len(member.writes) for member in members] == [2, 2, 2, 2, 1]
+    assert audience.backlog == 0
+
+
+def test_members_who_come_leave_or_catch_up_during_a_pass(sliced):
+    """A newcomer hears only what follows; nothing is written to a member who left; a member
+    caught up directly before the pass reaches it is not written to twice."""
+    audience, turns, members = sliced
+    audience.broadcast(Joined("x"), members[0])
+    turns.turn()
+    newcomer = Member("new")
+    audience.add(newcomer)
+    audience.remove(members[3])
+    audience.catch_up(members[4])
+    audience.broadcast(Joined("y"), members[0])
+    turns.finish()
+    both = ["* x has joined the chat", "* y has joined the chat"]
+    assert newcomer.lines() == ["* y has joined the chat"]
+    assert members[3].lines() == ["* x has joined the chat"]  # caught up as it left
+    assert [members[1].lines(), members[2].lines(), members[4].lines()] == [both] * 3
+    assert audience.backlog == 0
