@@ -16,6 +16,7 @@ from twisted.logger import Logger
 from chatd.core import events
 from chatd.core.audience import Audience, DirectAudience
 from chatd.core.clock import Clock
+from chatd.core.deadlines import Deadlines
 from chatd.core.directory import Directory
 from chatd.core.errors import NameRefused, NoSuchUser, ServerFull, TooManyFromAddress
 from chatd.core.history import History
@@ -50,6 +51,12 @@ class Hub:
         #: The audiences of the users online, with how many users each has.
         self._audiences: Counter[Audience] = Counter()
         self._direct = DirectAudience()
+        self._handshakes: Deadlines[Session] = Deadlines(
+            clock, limits.handshake_timeout, self._handshake_expired
+        )
+        self._silences: Deadlines[Session] = Deadlines(
+            clock, limits.idle_timeout, self._idle_expired
+        )
         self._closing = False
 
     # Connections
@@ -81,7 +88,7 @@ class Hub:
         self._sessions.add(session)
         if origin is not None:
             self._per_origin[origin] += 1
-        session.watch(self.limits.handshake_timeout, self._handshake_expired)
+        self._handshakes.start(session)
         for line in self._motd:
             client.deliver(line)
         client.deliver(events.AskName())
@@ -95,6 +102,8 @@ class Hub:
                 self._per_origin[session.origin] -= 1
                 if not self._per_origin[session.origin]:
                     del self._per_origin[session.origin]
+        self._handshakes.stop(session)
+        self._silences.stop(session)
         self._leave(session, None, how="connection lost")
 
     @property
@@ -113,7 +122,8 @@ class Hub:
         client = session.client
         session.audience.add(client)
         self._audiences[session.audience] += 1
-        session.watch(self.limits.idle_timeout, self._idle_expired)
+        self._handshakes.stop(session)
+        self._silences.start(session)
         self.log.info("{name} joined from {peer}", name=name, peer=session.client.peer)
         client.deliver(events.Welcome(name))
         client.deliver(events.Online(self.online()))
@@ -161,7 +171,11 @@ class Hub:
     def quit(self, session: Session, reason: str | None = None) -> None:
         """Say goodbye to ``session``, tell the others it left, and ask its door to close it."""
         self._leave(session, reason, how="quit")
-        session.finish(events.Goodbye(session.name))
+        self._finish(session, events.Goodbye(session.name))
+
+    def heard_from(self, session: Session) -> None:
+        """``session``'s user typed a line: their idle wait starts again."""
+        self._silences.start(session)
 
     def online(self) -> tuple[str, ...]:
         """The names of everyone online, sorted without regard to case."""
@@ -175,18 +189,24 @@ class Hub:
         self.log.info("shutting down, closing {count} connections", count=len(self._sessions))
         notice = events.ShuttingDown()
         for session in list(self._sessions):
-            session.finish(notice)
+            self._finish(session, notice)
 
     # Internals
 
+    def _finish(self, session: Session, last: events.Event) -> None:
+        """Stop waiting on ``session`` and have it deliver ``last`` and close."""
+        self._handshakes.stop(session)
+        self._silences.stop(session)
+        session.finish(last)
+
     def _handshake_expired(self, session: Session) -> None:
         self.log.info("{peer} chose no username in time", peer=session.client.peer)
-        session.finish(events.Refused("timed out waiting for a username"))
+        self._finish(session, events.Refused("timed out waiting for a username"))
 
     def _idle_expired(self, session: Session) -> None:
         idle = f"idle for {self.limits.idle_timeout:g} seconds"
         self._leave(session, "idle", how=idle)
-        session.finish(events.Refused(f"disconnected: {idle}"))
+        self._finish(session, events.Refused(f"disconnected: {idle}"))
 
     def _user(self, session: Session) -> str:
         if session.name is None:

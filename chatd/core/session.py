@@ -8,7 +8,6 @@ hub's methods directly instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from chatd.core import commands, events
@@ -17,7 +16,6 @@ from chatd.core.text import clean
 
 if TYPE_CHECKING:
     from chatd.core.audience import Audience
-    from chatd.core.clock import Timer
     from chatd.core.hub import Hub
 
 QUIT_WORD = "<quit>"
@@ -41,8 +39,6 @@ class Session:
 
     __slots__ = (
         "_ended",
-        "_patience",
-        "_timer",
         "audience",
         "client",
         "hub",
@@ -63,15 +59,13 @@ class Session:
         #: The name's comparison key (see :func:`chatd.core.names.name_key`).
         self.key: str | None = None
         self._ended = False
-        self._timer: Timer | None = None
-        self._patience = 0.0
 
     def receive(self, line: str) -> None:
         """Act on one line the person typed (already decoded, without its line ending)."""
         if self._ended:
             return
-        if self._timer is not None and self.name is not None:
-            self._timer.reset(self._patience)
+        if self.name is not None:
+            self.hub.heard_from(self)
         text = clean(line).rstrip()
         trimmed = text.lstrip()  # chat keeps leading spaces; commands and names do not need them
         if not trimmed:
@@ -90,7 +84,6 @@ class Session:
     def lost(self) -> None:
         """The connection is gone, however that happened."""
         self._ended = True
-        self.unwatch()
         self.hub.disconnect(self)
 
     def quit(self, reason: str | None = None) -> None:
@@ -104,25 +97,8 @@ class Session:
         if self._ended:
             return
         self._ended = True
-        self.unwatch()
         self.client.deliver(last)
         self.client.close()
-
-    def watch(self, seconds: float, expired: Callable[[Session], None]) -> None:
-        """Call ``expired(self)`` after ``seconds``; once named, each line starts the wait again.
-
-        Replaces any earlier watch; 0 seconds means no watch at all.
-        """
-        self.unwatch()
-        if seconds > 0:
-            self._patience = seconds
-            self._timer = self.hub.clock.callLater(seconds, expired, self)
-
-    def unwatch(self) -> None:
-        if self._timer is not None:
-            if self._timer.active():
-                self._timer.cancel()
-            self._timer = None
 
     def tell(self, event: events.Event) -> None:
         self.client.deliver(event)

@@ -113,3 +113,14 @@ def test_the_idle_timeout_starts_when_the_name_is_chosen(make_room):
     assert not alice.closed
     room.clock.advance(1)
     assert alice.closed
+
+
+def test_connections_share_one_timer_whatever_their_number(make_room):
+    """Many connections waiting to choose a name cost the reactor one delayed call, not one each
+    (a delayed call is a few hundred bytes, and a cancelled one lingers in the reactor)."""
+    room = make_room(handshake_timeout=30, idle_timeout=60)
+    sessions = [room.connect()[0] for _ in range(50)]
+    assert len(room.clock.getDelayedCalls()) == 1
+    for number, session in enumerate(sessions[:25]):
+        session.receive(f"user{number}")
+    assert len(room.clock.getDelayedCalls()) == 2  # one for handshakes, one for silences
