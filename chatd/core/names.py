@@ -47,7 +47,8 @@ _PUNCTUATION = frozenset("_-.")
 
 def name_key(name: str) -> str:
     """Return the form under which ``name`` is compared with other names."""
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    key = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    return name if key == name else key  # one string, not two, for a name already in key form
 
 
 def _is_letter_or_digit(char: str) -> bool:

@@ -23,7 +23,7 @@ from chatd.core.session import Session
 from chatd.doors.fanout import Fanout
 from chatd.doors.outbox import Outbox
 from chatd.doors.render import encode, encode_notice
-from chatd.doors.telnet import Action, Reply, TelnetParser
+from chatd.doors.telnet import Action, Reply, TelnetParser, carries_commands
 
 
 def origin(address: IAddress) -> str | None:
@@ -72,10 +72,10 @@ class LineDoor(LineReceiver):
         self.max_line_length = limits.max_line_length
         # LineReceiver measures the line with its CR; the limit is on what the person typed.
         self.MAX_LENGTH = limits.max_line_length + 1
-        self.peer = "unconnected"
         self.session: Session | None = None
         self.outbox: Outbox | None = None
-        self._telnet = TelnetParser()
+        #: Made when the first telnet command arrives; most clients never send one.
+        self._telnet: TelnetParser | None = None
         self._bucket = (
             TokenBucket(limits.rate, limits.burst, self.clock.seconds()) if limits.rate else None
         )
@@ -83,14 +83,15 @@ class LineDoor(LineReceiver):
         self._discarding = False
         self._after_long_line = b""
 
+    @property
+    def peer(self) -> str:
+        """The other end, for log events; worked out when wanted, not kept (64 bytes each)."""
+        return "unconnected" if self.transport is None else describe(self.transport.getPeer())
+
     # Twisted's side
 
     def connectionMade(self) -> None:
-        address = self.transport.getPeer()
-        self.peer = describe(address)
-        self.outbox = Outbox(
-            self.transport, self.hub.limits.max_send_buffer, self._too_slow, self.clock
-        )
+        self.outbox = Outbox(self.transport, self.hub.limits.max_send_buffer, self, self.clock)
         # Output is already gathered into one write per turn; Nagle's algorithm would only hold
         # it back until the reader's delayed acknowledgement.
         no_delay = getattr(self.transport, "setTcpNoDelay", None)
@@ -98,13 +99,21 @@ class LineDoor(LineReceiver):
             no_delay(True)
         self.log.info("connection from {peer}", peer=self.peer)
         try:
-            self.session = self.hub.connect(self, origin(address), self.factory.fanout)
+            self.session = self.hub.connect(
+                self, origin(self.transport.getPeer()), self.factory.fanout
+            )
         except ChatError as refusal:
             self.deliver(events.Refused(str(refusal)))
             self.close()
 
     def dataReceived(self, data: bytes) -> None:
-        if not data:  # LineReceiver.resumeProducing asks for the lines it buffered this way
+        if self._telnet is None:
+            # Also b"", with which LineReceiver.resumeProducing asks for the lines it buffered.
+            if not carries_commands(data):
+                self._frame(data)
+                return
+            self._telnet = TelnetParser()
+        elif not data:
             self._frame(data)
             return
         for piece in self._telnet.feed(data):
@@ -200,7 +209,7 @@ class LineDoor(LineReceiver):
         self.log.info("line too long from {peer}", peer=self.peer)
         self.deliver(events.Refused(f"line too long (limit {self.max_line_length} bytes)"))
 
-    def _too_slow(self, held: int) -> None:
+    def too_slow(self, held: int) -> None:
         self.log.warn(
             "dropping {peer}: {held} bytes of output waiting, over the limit of {limit}",
             peer=self.peer,

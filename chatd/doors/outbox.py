@@ -23,7 +23,7 @@ all of it, and until then the outbox holds further output, as while paused.
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
+from typing import Protocol
 
 from twisted.internet.interfaces import (
     IDelayedCall,
@@ -45,6 +45,13 @@ def plain_socket(transport: ITransport) -> socket.socket | None:
     return handle if isinstance(handle, socket.socket) else None
 
 
+class Reader(Protocol):
+    """The connection an outbox writes for."""
+
+    def too_slow(self, held: int) -> None:
+        """Drop the connection: ``held`` bytes wait for a reader that does not read."""
+
+
 @implementer(IPushProducer, IPullProducer)
 class Outbox:
     """Output for one connection: written through while the transport keeps up, held while not."""
@@ -57,8 +64,8 @@ class Outbox:
         "_held_bytes",
         "_judgement",
         "_limit",
-        "_overflow",
         "_paused",
+        "_reader",
         "_socket",
         "_transport",
     )
@@ -67,15 +74,16 @@ class Outbox:
         self,
         transport: ITransport,
         limit: int,
-        overflow: Callable[[int], None],
+        reader: Reader,
         clock: IReactorTime,
     ) -> None:
         self._transport = transport
         self._limit = limit
-        #: Called with the bytes held when the reader is judged too slow; drops the connection.
-        self._overflow = overflow
+        #: Told when it is judged too slow (not a bound method: that would be 64 bytes more).
+        self._reader = reader
         self._clock = clock
-        self._held: list[bytes] = []
+        #: What waits for the transport; None rather than an empty list, which is 56 bytes.
+        self._held: list[bytes] | None = None
         self._held_bytes = 0
         self._paused = False
         self._dropped = False
@@ -99,6 +107,8 @@ class Outbox:
             else:
                 self._send(data)
         elif not self._dropped:
+            if self._held is None:
+                self._held = []
             self._held.append(data)
             self._held_bytes += len(data)
             if self._held_bytes > self._limit and self._judgement is None:
@@ -144,13 +154,13 @@ class Outbox:
             self._dropped = True
             held = self._held_bytes
             self._forget()
-            self._overflow(held)
+            self._reader.too_slow(held)
 
     def _release(self, at_once: bool) -> None:
         if self._judgement is not None:  # the transport drained: the reader keeps up
             self._judgement.cancel()
             self._judgement = None
-        held, self._held, self._held_bytes = self._held, [], 0
+        held, self._held, self._held_bytes = self._held, None, 0
         if not held:
             return
         if at_once and self._socket is not None:
@@ -176,4 +186,4 @@ class Outbox:
         if self._judgement is not None:
             self._judgement.cancel()
             self._judgement = None
-        self._held, self._held_bytes = [], 0
+        self._held, self._held_bytes = None, 0

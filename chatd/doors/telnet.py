@@ -31,6 +31,11 @@ _IAC_BYTE = bytes([IAC])
 MAX_SUBNEGOTIATION = 512
 
 
+def carries_commands(data: bytes) -> bool:
+    """Whether ``data`` holds a byte 255, which starts a telnet command and is never in text."""
+    return _IAC_BYTE in data
+
+
 class Action(enum.Enum):
     """What a telnet command asks of the line door beyond an answer on the wire."""
 
