@@ -33,13 +33,16 @@ def fit_open_files(
     if _fits(soft, wanted):
         return max_clients
     raised = wanted if _fits(hard, wanted) else hard
-    try:
-        setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
-    except (OSError, ValueError) as error:
-        log.warn("could not raise the open-file limit from {soft}: {error}", soft=soft, error=error)
-    else:
-        log.info("raised the open-file limit from {soft} to {raised}", soft=soft, raised=raised)
-        soft = raised
+    if raised != soft:  # at the hard limit already, there is nothing to raise
+        try:
+            setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+        except (OSError, ValueError) as error:
+            log.warn(
+                "could not raise the open-file limit from {soft}: {error}", soft=soft, error=error
+            )
+        else:
+            log.info("raised the open-file limit from {soft} to {raised}", soft=soft, raised=raised)
+            soft = raised
     if _fits(soft, wanted):
         return max_clients
     fit = max(1, soft - RESERVED_DESCRIPTORS)
