@@ -92,7 +92,7 @@ class LineDoor(LineReceiver):
 
     def connectionMade(self) -> None:
         self.outbox = Outbox(self.transport, self.hub.limits.max_send_buffer, self, self.clock)
-        # Output is already gathered into one write per turn; Nagle's algorithm would only hold
+        # Output is already gathered into one write per pass; Nagle's algorithm would only hold
         # it back until the reader's delayed acknowledgement.
         no_delay = getattr(self.transport, "setTcpNoDelay", None)
         if no_delay is not None:
