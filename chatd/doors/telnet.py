@@ -72,7 +72,7 @@ class TelnetParser:
 
     def feed(self, data: bytes) -> Iterator[bytes | Reply | Action]:
         """The text, replies and actions in ``data``, in the order they must take effect."""
-        if self._state is _State.TEXT and _IAC_BYTE not in data:
+        if self._state is _State.TEXT and not carries_commands(data):
             if data:
                 yield data
             return
