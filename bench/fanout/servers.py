@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.soak.server import DIE_WITH_PARENT, TWISTD, clean_environment
+from bench.soak.server import TWISTD, spawn
 
 REPO = Path(__file__).resolve().parents[2]
 _STARTED = re.compile(r"starting on (\d+)\n")
@@ -79,17 +79,7 @@ class ServerProcess:
         return self.process.pid
 
     def start(self, timeout: float = 30.0) -> int:
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", DIE_WITH_PARENT, *self.command],
-                cwd=self.cwd,
-                env=clean_environment(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=pinned(self.cpu),
-            )
+        self.process = spawn(self.command, self.cwd, self.log_path, pinned(self.cpu))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.port = parse_port(self.log())

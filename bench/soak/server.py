@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,6 +90,26 @@ DIE_WITH_PARENT = (
 )
 
 
+def spawn(
+    command: list[str],
+    cwd: Path,
+    log_path: Path,
+    preexec_fn: Callable[[], None] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` in a session of its own, output to ``log_path``, dying with us."""
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-c", DIE_WITH_PARENT, *command],
+            cwd=cwd,
+            env=clean_environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=preexec_fn,
+        )
+
+
 @dataclass(frozen=True)
 class Stopped:
     status: int | None  # as Popen reports it: -15 after SIGTERM; None if it never started
@@ -124,16 +145,7 @@ class Server:
 
     def start(self, timeout: float = 30.0) -> int:
         """Start the daemon and return the port it listens on."""
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", DIE_WITH_PARENT, *self.args],
-                cwd=self.workdir,
-                env=clean_environment(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.process = spawn(self.args, self.workdir, self.log_path)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = _STARTED.search(self.log())
