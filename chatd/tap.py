@@ -168,7 +168,7 @@ def makeService(options: Options) -> ChatService:
         log_messages=bool(options["log-messages"]),
     )
     door = LineDoorFactory(hub)
-    chat = ChatService(hub, [door])
+    chat = ChatService(hub, [door], freeze_startup_objects=True)
     for description in options.endpoints():
         strports.service(description, door).setServiceParent(chat)
     return chat

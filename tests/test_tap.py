@@ -93,6 +93,11 @@ def test_make_service_has_one_listener_per_endpoint():
     assert all(listener.factory is chat.doors[0] for listener in listeners)
 
 
+def test_the_daemon_keeps_start_up_objects_out_of_full_collections():
+    """Short full collections matter with thousands online (see ChatService)."""
+    assert makeService(parse("--listen", "tcp:0")).freeze_startup_objects
+
+
 def test_plugin_declares_the_chatd_service_maker():
     """The twistd plugin file names the chatd tap module and nothing heavier."""
     plugin_path = Path(__file__).resolve().parents[1] / "twisted" / "plugins" / "chatd_plugin.py"
