@@ -1,4 +1,4 @@
-"""While it runs, the daemon's service keeps its start-up objects out of full garbage collections."""
+"""While it runs, the daemon keeps its start-up objects out of full garbage collections."""
 
 from __future__ import annotations
 

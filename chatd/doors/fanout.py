@@ -8,9 +8,10 @@ members who joined or were written to directly since the pass began need a share
 So the cost of a line is one encode plus a list append, and the cost of a pass is one write per
 reader, however many lines it carries.
 
-A pass writes to at most ``slice_size`` members per reactor turn.  With ten thousand people
-online one write to each takes tens of milliseconds; in slices, the reactor reads between them,
-so a newcomer's name or a line typed meanwhile is answered within a slice rather than a pass.
+A pass goes on in slices, one per reactor turn: a slice ends after ``slice_size`` members or
+once it has written ``slice_bytes``, whichever comes first.  With ten thousand people online one
+write to each takes tens of milliseconds; in slices, the reactor reads between them, so a
+newcomer's name or a line typed meanwhile is answered within a slice rather than a pass.
 Broadcasts made during a pass wait in the journal for the next one, and the journal forgets a
 broadcast once every member has had it.
 
@@ -34,18 +35,28 @@ from chatd.doors.render import encode
 if TYPE_CHECKING:
     from chatd.doors.line import LineDoor
 
-#: Members written to per reactor turn.  64 sends take a few tenths of a millisecond; in bench
-#: scenario C (10,000 users joining at 1000/s) 256 gave a handshake p50 of 8 ms, 64 gave 2 ms and
-#: 32 little more, while the throughput of scenarios A and B did not change.
+#: Members written to per reactor turn at most.  64 short sends take a few tenths of a
+#: millisecond; in bench scenario C (10,000 users joining at 1000/s) 256 gave a handshake p50 of
+#: 8 ms, 64 gave 2 ms and 32 little more, while the throughput of scenarios A and B did not change.
 SLICE_SIZE = 64
+
+#: Bytes written per reactor turn at most (the member that crosses it is written in full).  A send
+#: on loopback costs a few microseconds plus about a nanosecond per byte, so big writes make a
+#: slice of 64 long: late in scenario C every member is owed 5 to 8 KB of join notices a pass,
+#: 64 of them took a millisecond per turn, and handshakes waited two such turns (p50 2.4 ms,
+#: p99 5 to 10 ms).  With 64 KiB a turn: p50 0.8 ms, p99 2.4 to 3 ms; 128 KiB gave p99 4 to 6 ms.
+SLICE_BYTES = 64 * 1024
 
 
 class Fanout:
     """The :class:`~chatd.core.audience.Audience` of a line door's named users."""
 
-    def __init__(self, clock: IReactorTime, slice_size: int = SLICE_SIZE) -> None:
+    def __init__(
+        self, clock: IReactorTime, slice_size: int = SLICE_SIZE, slice_bytes: int = SLICE_BYTES
+    ) -> None:
         self._clock = clock
         self._slice_size = slice_size
+        self._slice_bytes = slice_bytes
         #: Each member and the position of the first broadcast in the journal it has not had.
         self._members: dict[LineDoor, int] = {}
         #: The broadcasts some member has not had yet, and who sent each (who must not hear it
@@ -98,33 +109,38 @@ class Fanout:
             self._next_slice = self._clock.callLater(0, self._write_slice)
 
     def _write_pass(self) -> Iterator[bool]:
-        """Bring every member up to the journal's present end, ``slice_size`` members a turn.
+        """Bring every member up to the journal's present end, a slice of members a turn.
 
         Yields True between slices; a member that leaves or is caught up meanwhile is skipped.
         """
         start, end = self._base, self._end()
         everyone = b"".join(self._journal)
         senders = set(self._senders)
-        members = list(self._members)
-        for first in range(0, len(members), self._slice_size):
-            if first:
+        seen = written = 0  # in this slice
+        for door in list(self._members):
+            if seen == self._slice_size or written >= self._slice_bytes:
                 yield True
-            for door in members[first : first + self._slice_size]:
-                position = self._members.get(door, end)
-                if position < end:
-                    self._members[door] = end
-                    if position == start and door not in senders:
-                        door.outbox.write(everyone)
-                    else:
-                        self._write_share(door, position, end)
+                seen = written = 0
+            seen += 1
+            position = self._members.get(door, end)
+            if position < end:
+                self._members[door] = end
+                if position == start and door not in senders:
+                    door.outbox.write(everyone)
+                    written += len(everyone)
+                else:
+                    written += self._write_share(door, position, end)
         # Every member is now at ``end`` or past it (those who came during the pass started at
         # the journal's end), so what comes before ``end`` is not needed any more.
         del self._journal[: end - start]
         del self._senders[: end - start]
         self._base = end
 
-    def _write_share(self, door: LineDoor, position: int, end: int) -> None:
-        """Write to ``door`` the broadcasts from ``position`` to ``end``, but for its own."""
+    def _write_share(self, door: LineDoor, position: int, end: int) -> int:
+        """Write to ``door`` the broadcasts from ``position`` to ``end``, but for its own.
+
+        Returns how many bytes that was.
+        """
         first, last = position - self._base, end - self._base
         share = b"".join(
             data
@@ -135,3 +151,4 @@ class Fanout:
         )
         if share:
             door.outbox.write(share)
+        return len(share)

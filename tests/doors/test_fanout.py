@@ -211,6 +211,34 @@ def test_a_pass_writes_one_slice_of_members_per_turn(sliced):
     assert audience.backlog == 0
 
 
+def test_a_slice_also_ends_once_it_has_written_its_bytes():
+    """Big writes make short slices: with room for 60 bytes a turn, 25-byte notices go two or
+    three to a turn, and a member owed more than the whole budget still gets it all at once."""
+    turns = Turns()
+    audience = fanout.Fanout(turns, slice_size=64, slice_bytes=60)
+    members = [Member(f"m{index}") for index in range(5)]
+    for member in members:
+        audience.add(member)
+    audience.broadcast(Joined("x"), members[0])  # 25 bytes with its CRLF
+    turns.turn()
+    assert [len(member.writes) for member in members] == [0, 1, 1, 1, 0]
+    assert turns.finish() == 1
+    assert [len(member.writes) for member in members] == [0, 1, 1, 1, 1]
+
+    for name in "abc":
+        audience.broadcast(Joined(name), members[4])
+    turns.turn()
+    assert [len(member.writes) for member in members] == [1, 1, 1, 1, 1]  # m0 alone, 75 bytes
+    assert members[0].writes[-1] == b"".join(
+        f"* {name} has joined the chat\r\n".encode() for name in "abc"
+    )
+    assert turns.finish() == 4  # m1, m2, m3, then the sender m4, who is owed nothing
+    assert [len(member.writes) for member in members] == [1, 2, 2, 2, 1]
+    assert all(member.lines()[-1] == "* c has joined the chat" for member in members[:4])
+    assert members[4].lines() == ["* x has joined the chat"]
+    assert audience.backlog == 0
+
+
 def test_what_is_said_during_a_pass_follows_in_the_next(sliced):
     """Each member hears every line once, in order, however the lines fall across passes."""
     audience, turns, members = sliced
