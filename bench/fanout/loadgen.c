@@ -8,7 +8,14 @@
  *   loadgen HOST PORT connect --users N [--rate CONNECTS_PER_S] [--hold S]
  *   loadgen HOST PORT storm   --users N [--inflight M] [--timeout S]
  *   common options: [--prefix u] [--server-pid PID] [--join-inflight 200]
- *                   [--handshake-timeout S] [--drain S]
+ *                   [--handshake-timeout S] [--drain S] [--realtime 1]
+ *
+ * With --realtime 1 it asks for real-time scheduling (SCHED_FIFO, priority 1) on its CPU, so that
+ * the kernel threads that share that CPU cannot hold back its reading of the clock: on the shared
+ * virtual machine this was measured on, `perf sched` showed the generator runnable but waiting up
+ * to 20 ms behind the RCU kthread, which made every handshake in flight then look 20 ms slow.
+ * Without the privilege it warns and goes on; the JSON says whether it had it ("realtime").
+ * It sleeps in epoll_wait whenever it has nothing to do, so it leaves its CPU to others then.
  *
  * With --server-pid it also reports the server's CPU seconds over the measured phase (from
  * /proc/PID/stat) and, in connect, the server's VmRSS before and while the users are held.
@@ -57,6 +64,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -142,7 +150,7 @@ static struct {
     int port, scenario;
     int users, senders, window, size;
     double warmup, duration, rate, hold, timeout, drain, handshake_timeout;
-    int inflight, join_inflight, server_pid;
+    int inflight, join_inflight, server_pid, realtime;
     const char *prefix;
 } opt = {.users = 100, .senders = 10, .window = 16, .size = 64, .warmup = 3, .duration = 10,
          .rate = 0, .hold = 2, .timeout = 30, .drain = 5, .handshake_timeout = 10,
@@ -153,7 +161,7 @@ static void usage(void) {
             "usage: loadgen HOST PORT fanout|connect|storm [--users N] [--senders K] [--window W]\n"
             "       [--size BYTES] [--warmup S] [--duration S] [--rate R] [--hold S]\n"
             "       [--inflight M] [--timeout S] [--drain S] [--handshake-timeout S]\n"
-            "       [--join-inflight M] [--prefix P] [--server-pid PID]\n");
+            "       [--join-inflight M] [--prefix P] [--server-pid PID] [--realtime 0|1]\n");
     exit(1);
 }
 
@@ -184,6 +192,7 @@ static void parse_args(int argc, char **argv) {
         else if (!strcmp(a, "--join-inflight")) opt.join_inflight = atoi(v);
         else if (!strcmp(a, "--prefix")) opt.prefix = v;
         else if (!strcmp(a, "--server-pid")) opt.server_pid = atoi(v);
+        else if (!strcmp(a, "--realtime")) opt.realtime = atoi(v);
         else usage();
     }
     if (opt.users < 1 || opt.port <= 0 || opt.window < 1 || opt.inflight < 1 ||
@@ -712,6 +721,8 @@ static int all_resolved(void) {
 
 /* ---------------------------------------------------------------- JSON */
 
+static int realtime_granted;
+
 static void json_common(const char *scenario, double wall, double cpu) {
     printf("{\"scenario\": \"%s\", \"host\": \"%s\", \"port\": %d, \"users\": %d", scenario,
            opt.host, opt.port, opt.users);
@@ -726,6 +737,7 @@ static void json_common(const char *scenario, double wall, double cpu) {
            wall > 0 ? cpu / wall : 0);
     printf(", \"server_cpu_s\": %.3f, \"server_cpu_share\": %.3f", server_cpu_s,
            wall > 0 && server_cpu_s >= 0 ? server_cpu_s / wall : -1);
+    printf(", \"realtime\": %s", realtime_granted ? "true" : "false");
     printf(", \"error\": ");
     if (state_error) printf("\"%s\"", state_error);
     else printf("null");
@@ -955,6 +967,11 @@ int main(int argc, char **argv) {
     if (inet_pton(AF_INET, opt.host, &addr.sin_addr) != 1) {
         fprintf(stderr, "loadgen: HOST must be an IPv4 address: %s\n", opt.host);
         return 1;
+    }
+    if (opt.realtime) {
+        struct sched_param sp = {.sched_priority = 1};
+        if (sched_setscheduler(0, SCHED_FIFO, &sp) == 0) realtime_granted = 1;
+        else progress("warning: no real-time priority (%s); measuring without", strerror(errno));
     }
     epfd = epoll_create1(0);
     int status;

@@ -163,12 +163,19 @@ def main(argv: list[str] | None = None) -> int:
             f"chatd    {' '.join(chatd_command(Path('twistd')))}",
             "baseline python -m bench.fanout.baseline --port 0",
             f"pinning  servers on CPU {scenarios.SERVER_CPU}, loadgen on CPU "
-            f"{scenarios.LOADGEN_CPU}",
+            f"{scenarios.LOADGEN_CPU} (at real-time priority in A-fixed, B-fixed and C)",
             "",
             table.format_table(lines),
             "",
         ]
     )
+    refused = table.not_realtime(reports)
+    if refused:
+        note = (
+            "note: the generator was refused real-time priority, so its own scheduling delays "
+            f"count in the latencies of: {', '.join(refused)}"
+        )
+        text += textwrap.fill(note, width=100, subsequent_indent="  ") + "\n"
     noisy = table.disturbed(reports)
     if noisy:
         note = (

@@ -32,6 +32,11 @@ class Step:
     typical: float  # seconds it usually takes, server start and stop included
 
 
+#: Asked of the generator in the steps that measure latency (the fixed loads and C): real-time
+#: priority on its CPU, so that a kernel thread there cannot hold back its reading of the clock
+#: (see loadgen.c).  Not in the saturating steps, where it is busy and would starve that CPU.
+REALTIME = ("--realtime", "1")
+
 #: Handshakes in flight while A and B join their users: below the baseline's listen backlog of 50,
 #: so that its joins are not lost to a full accept queue (S measures that); chatd does not care.
 JOIN_INFLIGHT = 40
@@ -62,7 +67,13 @@ def steps(quick: bool = False) -> list[Step]:
             bound(100, warmup + duration),
             warmup + duration + 3,
         ),
-        Step("A", "A-fixed", fanout(100, 200, 1, fixed), bound(100, 1 + fixed), fixed + 4),
+        Step(
+            "A",
+            "A-fixed",
+            fanout(100, 200, 1, fixed) + REALTIME,
+            bound(100, 1 + fixed),
+            fixed + 4,
+        ),
         Step(
             "B",
             "B-sat",
@@ -70,11 +81,17 @@ def steps(quick: bool = False) -> list[Step]:
             bound(1000, warmup + duration),
             warmup + duration + 8,
         ),
-        Step("B", "B-fixed", fanout(1000, 40, 1, fixed), bound(1000, 1 + fixed), fixed + 8),
+        Step(
+            "B",
+            "B-fixed",
+            fanout(1000, 40, 1, fixed) + REALTIME,
+            bound(1000, 1 + fixed),
+            fixed + 8,
+        ),
         Step(
             "C",
             "C",
-            ("connect", "--users", str(c_users), "--rate", "1000", "--hold", "2"),
+            ("connect", "--users", str(c_users), "--rate", "1000", "--hold", "2", *REALTIME),
             c_users / 1000 + 10 + 30 + 2 + 15,
             c_users / 1000 + 25,
         ),

@@ -212,6 +212,15 @@ def verdict(lines: list[Line]) -> tuple[int, int]:
     return sum(1 for line in judged if line.passed), len(judged)
 
 
+def not_realtime(reports: list[dict]) -> list[str]:
+    """The steps whose generator asked for real-time priority and did not get it."""
+    return [
+        f"run {report.get('run')} {report.get('step')} {report.get('server')}"
+        for report in reports
+        if "--realtime 1" in report.get("command", "") and report.get("realtime") is False
+    ]
+
+
 def disturbed(reports: list[dict], limit: float = 0.1) -> list[str]:
     """The steps during which other processes used more than ``limit`` of a core."""
     found = []

@@ -146,8 +146,10 @@ def test_steps_cover_every_scenario_with_bounds():
         assert all(step.bound > 0 for step in found)
     full = {step.name: step for step in steps()}
     assert "--rate" not in full["A-sat"].args
-    assert full["A-fixed"].args[-2:] == ("--rate", "200")
-    assert full["B-fixed"].args[-2:] == ("--rate", "40")
+    assert full["A-fixed"].args[-4:] == ("--rate", "200", "--realtime", "1")
+    assert "--realtime" not in full["A-sat"].args + full["B-sat"].args + full["S"].args
+    assert full["C"].args[-2:] == full["B-fixed"].args[-2:] == ("--realtime", "1")
+    assert full["B-fixed"].args[-4:-2] == ("--rate", "40")
     assert full["C"].args[full["C"].args.index("--users") + 1] == "10000"
 
 
@@ -159,6 +161,18 @@ def test_cpu_parsers():
     assert machine_busy_seconds(stat) == (100 + 10 + 50 + 1 + 2 + 3) / hz
     pid = "123 (twistd chatd) S 1 2 3 0 -1 4194560 10 0 0 0 700 300 0 0 20 0 1 0 5 6 7"
     assert process_cpu_seconds(pid) == 1000 / hz
+
+
+def test_not_realtime_lists_steps_refused_the_priority_they_asked_for():
+    reports = [
+        {"run": 1, "step": "C", "server": "chatd", "command": "loadgen connect --realtime 1",
+         "realtime": False},
+        {"run": 1, "step": "C", "server": "baseline", "command": "loadgen connect --realtime 1",
+         "realtime": True},
+        {"run": 1, "step": "A-sat", "server": "chatd", "command": "loadgen fanout",
+         "realtime": False},
+    ]  # fmt: skip
+    assert table.not_realtime(reports) == ["run 1 C chatd"]
 
 
 def test_disturbed_lists_steps_with_other_load():
