@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             f"chatd    {' '.join(chatd_command(Path('twistd')))}",
             "baseline python -m bench.fanout.baseline --port 0",
             f"pinning  servers on CPU {scenarios.SERVER_CPU}, loadgen on CPU "
-            f"{scenarios.LOADGEN_CPU} (at real-time priority in A-fixed, B-fixed and C)",
+            f"{scenarios.LOADGEN_CPU} (at real-time priority in C)",
             "",
             table.format_table(lines),
             "",
