@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.soak.server import TWISTD, spawn
+from bench.soak.server import TWISTD, loopback_chatd, spawn
 
 REPO = Path(__file__).resolve().parents[2]
 _STARTED = re.compile(r"starting on (\d+)\n")
@@ -39,17 +39,7 @@ def parse_port(log: str) -> int | None:
 
 
 def chatd_command(twistd: Path = TWISTD) -> list[str]:
-    return [
-        str(twistd),
-        "-n",
-        "--pidfile=",
-        "chatd",
-        "--port",
-        "0",
-        "--interface",
-        "127.0.0.1",
-        *CHATD_ARGS,
-    ]
+    return loopback_chatd(twistd, CHATD_ARGS)
 
 
 def baseline_command() -> list[str]:

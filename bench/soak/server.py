@@ -118,21 +118,17 @@ class Stopped:
     killed: bool  # True if SIGTERM was not enough
 
 
+def loopback_chatd(twistd: Path, extra_args: list[str]) -> list[str]:
+    """chatd in the foreground on a free loopback port, with no pid file to clash over."""
+    loopback = ["--port", "0", "--interface", "127.0.0.1"]
+    return [str(twistd), "-n", "--pidfile=", "chatd", *loopback, *extra_args]
+
+
 class Server:
     """``twistd -n --pidfile= chatd --port 0 --interface 127.0.0.1 EXTRA...``, logging to a file."""
 
     def __init__(self, twistd: Path, extra_args: list[str], workdir: Path) -> None:
-        self.args = [
-            str(twistd),
-            "-n",
-            "--pidfile=",
-            "chatd",
-            "--port",
-            "0",
-            "--interface",
-            "127.0.0.1",
-            *extra_args,
-        ]
+        self.args = loopback_chatd(twistd, extra_args)
         self.workdir = workdir
         self.log_path = workdir / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
