@@ -44,7 +44,8 @@ SLICE_SIZE = 64
 #: on loopback costs a few microseconds plus about a nanosecond per byte, so big writes make a
 #: slice of 64 long: late in scenario C every member is owed 5 to 8 KB of join notices a pass,
 #: 64 of them took a millisecond per turn, and handshakes waited two such turns (p50 2.4 ms,
-#: p99 5 to 10 ms).  With 64 KiB a turn: p50 0.8 ms, p99 2.4 to 3 ms; 128 KiB gave p99 4 to 6 ms.
+#: p99 5 to 10 ms).  With 64 KiB a turn: p50 0.8 ms, p99 2.4 to 3 ms; 128 KiB gave p99 4 to 6 ms
+#: (three runs each, one after the other, the generator at real-time priority).
 SLICE_BYTES = 64 * 1024
 
 

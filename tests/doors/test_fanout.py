@@ -212,8 +212,9 @@ def test_a_pass_writes_one_slice_of_members_per_turn(sliced):
 
 
 def test_a_slice_also_ends_once_it_has_written_its_bytes():
-    """Big writes make short slices: with room for 60 bytes a turn, 25-byte notices go two or
-    three to a turn, and a member owed more than the whole budget still gets it all at once."""
+    """Big writes make short slices: with room for 60 bytes a turn, 25-byte notices go three to a
+    turn (the write that crosses the budget is made in full), and a member owed more than the
+    whole budget still gets it all at once."""
     turns = Turns()
     audience = fanout.Fanout(turns, slice_size=64, slice_bytes=60)
     members = [Member(f"m{index}") for index in range(5)]
