@@ -124,7 +124,7 @@ class Hub:
         self._audiences[session.audience] += 1
         self._handshakes.stop(session)
         self._silences.start(session)
-        self.log.info("{name} joined from {peer}", name=name, peer=session.client.peer)
+        self.log.info("{name} joined from {peer}", name=name, peer=client.peer)
         client.deliver(events.Welcome(name))
         client.deliver(events.Online(self.online()))
         for line in self._history:

@@ -173,10 +173,9 @@ class Outbox:
         """Send ``data`` now; leave the transport what the kernel would not take yet."""
         try:
             sent = self._socket.send(data)
-        except BlockingIOError:
-            sent = 0
         except OSError:
-            # The connection is failing: the transport's own write finds out and closes it.
+            # It would block (BlockingIOError), or the connection is failing: either way the
+            # transport gets it all, and its own write finds out about a failure and closes.
             sent = 0
         if sent < len(data):
             self._paused = True  # until the transport has written the rest
