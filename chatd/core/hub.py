@@ -189,6 +189,7 @@ class Hub:
         self.log.info("shutting down, closing {count} connections", count=len(self._sessions))
         notice = events.ShuttingDown()
         for session in list(self._sessions):
+            self._leave(session, None, how="server shutting down")
             self._finish(session, notice)
 
     # Internals

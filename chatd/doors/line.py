@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from twisted.internet import defer
 from twisted.internet.address import IPv6Address
-from twisted.internet.interfaces import IAddress, IDelayedCall
+from twisted.internet.interfaces import IAddress, IDelayedCall, IHandshakeListener, ISSLTransport
 from twisted.internet.protocol import ServerFactory, connectionDone
 from twisted.logger import Logger
 from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from chatd.core import events
 from chatd.core.errors import ChatError
@@ -21,7 +22,7 @@ from chatd.core.hub import Hub
 from chatd.core.policy import TokenBucket
 from chatd.core.session import Session
 from chatd.doors.fanout import Fanout
-from chatd.doors.outbox import Outbox
+from chatd.doors.outbox import CLOSE_LINGER_SECONDS, Outbox
 from chatd.doors.render import encode, encode_notice
 from chatd.doors.telnet import Action, Reply, TelnetParser, carries_commands
 
@@ -44,6 +45,7 @@ def describe(address: IAddress) -> str:
     return f"{host}:{port}"
 
 
+@implementer(IHandshakeListener)
 class LineDoor(LineReceiver):
     """One connection of a line client; a :class:`~chatd.core.session.Client` for the hub.
 
@@ -82,6 +84,8 @@ class LineDoor(LineReceiver):
         self._resume: IDelayedCall | None = None
         self._discarding = False
         self._after_long_line = b""
+        #: Whether a TLS handshake is still to finish: such a connection is aborted, not closed.
+        self._handshaking = False
 
     @property
     def peer(self) -> str:
@@ -91,6 +95,7 @@ class LineDoor(LineReceiver):
     # Twisted's side
 
     def connectionMade(self) -> None:
+        self._handshaking = ISSLTransport.providedBy(self.transport)
         self.outbox = Outbox(self.transport, self.hub.limits.max_send_buffer, self, self.clock)
         # Output is already gathered into one write per pass; Nagle's algorithm would only hold
         # it back until the reader's delayed acknowledgement.
@@ -105,6 +110,9 @@ class LineDoor(LineReceiver):
         except ChatError as refusal:
             self.deliver(events.Refused(str(refusal)))
             self.close()
+
+    def handshakeCompleted(self) -> None:
+        self._handshaking = False
 
     def dataReceived(self, data: bytes) -> None:
         if self._telnet is None:
@@ -202,8 +210,9 @@ class LineDoor(LineReceiver):
         self.outbox.write(encode(event))
 
     def close(self) -> None:
-        self.outbox.close()
-        self.transport.loseConnection()
+        # A TLS connection closes cleanly only once its handshake is done, and a peer that never
+        # sends its hello would hold the connection for ever: nothing was said to it yet anyway.
+        self.outbox.close(linger=0 if self._handshaking else CLOSE_LINGER_SECONDS)
 
     def _refuse_long_line(self) -> None:
         self.log.info("line too long from {peer}", peer=self.peer)

@@ -18,11 +18,21 @@ stops watching again, which for a chat server is two extra system calls and a di
 per turn, more than the send itself.  What the transport was left is tracked the way the
 transport lets a pull producer know: it calls :meth:`Outbox.resumeProducing` once it has written
 all of it, and until then the outbox holds further output, as while paused.
+
+Every close the outbox starts finishes within :data:`CLOSE_LINGER_SECONDS`.  A transport asked to
+close waits until its peer has taken everything written, and a peer that stopped reading (a zero
+receive window) never does; so after the linger the connection is aborted, and its slot, its
+descriptor and its unsent output are freed.
+
+What is held is counted by the memory it takes, not only by its length: a held chunk costs its
+bytes plus the object that carries them.  A reader that stopped reading is mostly sent short
+lines, and counted by length alone, 1 MiB of them took three times that.
 """
 
 from __future__ import annotations
 
 import socket
+import sys
 from typing import Protocol
 
 from twisted.internet.interfaces import (
@@ -35,6 +45,15 @@ from twisted.internet.interfaces import (
     ITransport,
 )
 from zope.interface import implementer
+
+
+#: Seconds a connection chatd closes may take to send what it was given (a goodbye, a refusal)
+#: before it is aborted.  Enough for a slow link to take a few lines; short enough that peers who
+#: stop reading cannot keep their slots, descriptors and output for long.
+CLOSE_LINGER_SECONDS = 5.0
+
+#: What holding one chunk costs beyond its bytes: the bytes object's header and the list slot.
+CHUNK_OVERHEAD = sys.getsizeof(b"") + 8
 
 
 def plain_socket(transport: ITransport) -> socket.socket | None:
@@ -57,6 +76,7 @@ class Outbox:
     """Output for one connection: written through while the transport keeps up, held while not."""
 
     __slots__ = (
+        "_abort",
         "_clock",
         "_closed",
         "_dropped",
@@ -89,6 +109,8 @@ class Outbox:
         self._dropped = False
         self._closed = False
         self._judgement: IDelayedCall | None = None
+        #: Aborts the connection if a close has not finished in time.
+        self._abort: IDelayedCall | None = None
         #: Where to send directly; None to leave every write to the transport.
         self._socket = plain_socket(transport)
         # Streaming: the transport pauses us when its buffer is full.  Pulling: it resumes us
@@ -97,7 +119,7 @@ class Outbox:
 
     @property
     def held(self) -> int:
-        """Bytes waiting here for the transport to drain."""
+        """Memory taken by what waits here for the transport to drain, in bytes."""
         return self._held_bytes
 
     def write(self, data: bytes) -> None:
@@ -110,15 +132,15 @@ class Outbox:
             if self._held is None:
                 self._held = []
             self._held.append(data)
-            self._held_bytes += len(data)
+            self._held_bytes += len(data) + CHUNK_OVERHEAD
             if self._held_bytes > self._limit and self._judgement is None:
                 self._judgement = self._clock.callLater(0, self._after_next_poll)
 
-    def close(self) -> None:
-        """Hand everything held to the transport and step aside, so that it can close.
+    def close(self, linger: float = CLOSE_LINGER_SECONDS) -> None:
+        """Close the connection once what it was given is sent, or abort it after ``linger``.
 
-        A transport with a registered producer never finishes closing, and what is held here is
-        already bounded by the limit.
+        Everything held goes to the transport, and the outbox steps aside, since a transport with
+        a registered producer never finishes closing; what is held is bounded by the limit.
         """
         if self._closed:
             return
@@ -126,6 +148,9 @@ class Outbox:
         self._release(at_once=False)
         self._paused = False
         self._transport.unregisterProducer()
+        self._transport.loseConnection()
+        if not self._dropped:
+            self._abort = self._clock.callLater(linger, self._transport.abortConnection)
 
     # IPushProducer and IPullProducer, called by the transport
 
@@ -185,4 +210,8 @@ class Outbox:
         if self._judgement is not None:
             self._judgement.cancel()
             self._judgement = None
+        if self._abort is not None:
+            if self._abort.active():
+                self._abort.cancel()
+            self._abort = None
         self._held, self._held_bytes = None, 0

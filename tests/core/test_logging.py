@@ -78,3 +78,16 @@ def test_hub_log_fields_survive_json(room, log_capture):
         fields = json.loads(eventAsJSON(event))
         broken = [key for key, value in fields.items() if value == {"unpersistable": True}]
         assert set(broken) <= {"log_logger", "log_source"}, event["log_format"]
+
+
+def test_a_shutdown_logs_why_its_users_left(room, log_capture):
+    """Users the server closes on shutdown are logged as leaving for that, not a lost connection."""
+    alice, _ = room.join("alice")
+    room.hub.shutdown()
+    alice.lost()
+    hows = [
+        event["how"]
+        for event in hub_events(log_capture)
+        if event.get("name") == "alice" and "how" in event
+    ]
+    assert hows == ["server shutting down"]

@@ -15,8 +15,10 @@ import pytest
 from twisted.internet import task
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone
+from twisted.internet.interfaces import ISSLTransport
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
+from zope.interface import alsoProvides
 
 from chatd.core.hub import Hub
 from chatd.doors.line import LineDoor, LineDoorFactory
@@ -39,10 +41,12 @@ def split_lines(raw: bytes) -> list[str]:
 class Wire:
     """One client connection to the line door, as seen from the client's side."""
 
-    def __init__(self, factory: LineDoorFactory, port: int) -> None:
+    def __init__(self, factory: LineDoorFactory, port: int, tls: bool = False) -> None:
         peer = IPv4Address("TCP", "127.0.0.1", port)
         self.door: LineDoor = factory.buildProtocol(peer)
         self.transport = StringTransport(peerAddress=peer)
+        if tls:  # a TLS transport whose handshake has not finished yet
+            alsoProvides(self.transport, ISSLTransport)
         self.door.makeConnection(self.transport)
 
     def send(self, *chunks: bytes) -> None:
@@ -83,8 +87,8 @@ class Chat:
         self.factory = LineDoorFactory(self.hub)
         self.wires: list[Wire] = []
 
-    def connect(self) -> Wire:
-        wire = Wire(self.factory, 40000 + len(self.wires))
+    def connect(self, tls: bool = False) -> Wire:
+        wire = Wire(self.factory, 40000 + len(self.wires), tls)
         self.wires.append(wire)
         return wire
 
