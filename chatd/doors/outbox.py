@@ -46,7 +46,6 @@ from twisted.internet.interfaces import (
 )
 from zope.interface import implementer
 
-
 #: Seconds a connection chatd closes may take to send what it was given (a goodbye, a refusal)
 #: before it is aborted.  Enough for a slow link to take a few lines; short enough that peers who
 #: stop reading cannot keep their slots, descriptors and output for long.
