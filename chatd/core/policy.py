@@ -21,9 +21,9 @@ class TokenBucket:
         self._tokens = float(burst)
         self._last = now
 
-    def spend(self, now: float) -> float:
-        """Spend one line's token; return the seconds to wait before the next line (0: none)."""
-        tokens = min(self.burst, self._tokens + (now - self._last) * self.rate) - 1.0
+    def spend(self, now: float, cost: float = 1.0) -> float:
+        """Spend ``cost`` tokens (one per line); return the seconds to wait before the next."""
+        tokens = min(self.burst, self._tokens + (now - self._last) * self.rate) - cost
         self._tokens, self._last = tokens, now
         if tokens >= 1.0:
             return 0.0

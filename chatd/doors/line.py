@@ -8,8 +8,7 @@ discarded up to its newline, so the door never holds more than one line's worth 
 from __future__ import annotations
 
 from twisted.internet import defer
-from twisted.internet.address import IPv6Address
-from twisted.internet.interfaces import IAddress, IDelayedCall, IHandshakeListener, ISSLTransport
+from twisted.internet.interfaces import IAddress, IHandshakeListener, ISSLTransport
 from twisted.internet.protocol import ServerFactory, connectionDone
 from twisted.logger import Logger
 from twisted.protocols.basic import LineReceiver
@@ -19,30 +18,16 @@ from zope.interface import implementer
 from chatd.core import events
 from chatd.core.errors import ChatError
 from chatd.core.hub import Hub
-from chatd.core.policy import TokenBucket
 from chatd.core.session import Session
 from chatd.doors.fanout import Fanout
+from chatd.doors.flood import FloodGate
 from chatd.doors.outbox import CLOSE_LINGER_SECONDS, Outbox
+from chatd.doors.peer import describe, hung_up, limit_reads, origin
 from chatd.doors.render import encode, encode_notice
 from chatd.doors.telnet import Action, Reply, TelnetParser, carries_commands
 
-
-def origin(address: IAddress) -> str | None:
-    """The host a connection came from, for per-address limits; IPv4-mapped IPv6 as IPv4."""
-    host = getattr(address, "host", None)
-    if isinstance(host, str) and host.startswith("::ffff:") and "." in host:
-        return host[len("::ffff:") :]
-    return host
-
-
-def describe(address: IAddress) -> str:
-    """A short, log-friendly form of a peer address."""
-    host, port = getattr(address, "host", None), getattr(address, "port", None)
-    if host is None or port is None:
-        return str(address)
-    if isinstance(address, IPv6Address):
-        return f"[{host}]:{port}"
-    return f"{host}:{port}"
+#: Seconds between two answers to telnet's "are you there?", however often it is asked.
+ALIVE_ANSWER_INTERVAL = 1.0
 
 
 @implementer(IHandshakeListener)
@@ -78,12 +63,11 @@ class LineDoor(LineReceiver):
         self.outbox: Outbox | None = None
         #: Made when the first telnet command arrives; most clients never send one.
         self._telnet: TelnetParser | None = None
-        self._bucket = (
-            TokenBucket(limits.rate, limits.burst, self.clock.seconds()) if limits.rate else None
+        #: Flood control, or None when ``rate`` is 0.
+        self._flood = (
+            FloodGate(limits.rate, limits.burst, self.clock, self) if limits.rate else None
         )
-        self._resume: IDelayedCall | None = None
         self._discarding = False
-        self._after_long_line = b""
         #: Whether a TLS handshake is still to finish: such a connection is aborted, not closed.
         self._handshaking = False
 
@@ -102,6 +86,9 @@ class LineDoor(LineReceiver):
         no_delay = getattr(self.transport, "setTcpNoDelay", None)
         if no_delay is not None:
             no_delay(True)
+        if self._flood is not None:
+            # What flood control holds back must not be 64 KiB a connection: about a line.
+            limit_reads(self.transport, self.MAX_LENGTH + 1)
         self.log.info("connection from {peer}", peer=self.peer)
         try:
             self.session = self.hub.connect(
@@ -124,79 +111,110 @@ class LineDoor(LineReceiver):
         elif not data:
             self._frame(data)
             return
-        for piece in self._telnet.feed(data):
+        self._take_telnet(data)
+
+    def _take_telnet(self, data: bytes) -> None:
+        """Frame the text in ``data`` and answer its telnet commands, in one write per packet."""
+        telnet = self._telnet
+        commands_before = telnet.commands
+        answers: list[bytes] = []
+        for piece in telnet.feed(data):
             if type(piece) is bytes:
                 self._frame(piece)
             elif isinstance(piece, Reply):
-                self.outbox.write(piece.data)
+                answers.append(piece.data)
             elif piece is Action.DISCARD_LINE:
                 self._discard_partial_line()
             elif piece is Action.SHOW_ALIVE:
-                self.outbox.write(encode_notice("yes, chatd is here"))
+                now = self.clock.seconds()
+                if now - telnet.alive_answered_at >= ALIVE_ANSWER_INTERVAL:
+                    telnet.alive_answered_at = now
+                    answers.append(encode_notice("yes, chatd is here"))
+        if answers and not self.transport.disconnecting:
+            self.outbox.write(b"".join(answers))
+        if self._flood is not None and telnet.commands > commands_before:
+            # Each command costs a line: answering them is work, like relaying a line.
+            self._flood.charge(telnet.commands - commands_before)
 
     def _frame(self, data: bytes) -> None:
+        """Split what arrived into lines and hand each on, in time linear in the bytes.
+
+        (LineReceiver's own loop copies the rest of its buffer for every line, so a packet of
+        64 KiB of newlines cost quadratic time with flood control off.)  A line longer than the
+        limit is refused and discarded up to its newline.
+        """
         if self._discarding:
             newline = data.find(self.delimiter)
             if newline < 0:
                 return
             self._discarding = False
             data = data[newline + 1 :]
-        super().dataReceived(data)
-        while self._after_long_line:
-            data, self._after_long_line = self._after_long_line, b""
-            super().dataReceived(data)
+        buffer = self._buffer + data if self._buffer else data
+        if self._busyReceiving or self.paused:
+            self._buffer = buffer
+            return
+        self._busyReceiving = True
+        start = 0
+        try:
+            while not self.paused and not self.transport.disconnecting:
+                newline = buffer.find(self.delimiter, start)
+                if newline < 0:
+                    break
+                line, start = buffer[start:newline], newline + 1
+                self._take_line(line)
+        finally:
+            self._busyReceiving = False
+        rest = buffer[start:] if start else buffer
+        if self.transport.disconnecting:
+            rest = b""  # lines after <quit> are not for anyone
+        elif len(rest) > self.MAX_LENGTH and not self.paused:
+            rest = b""
+            self._discarding = True
+            self._refuse_long_line()
+        self._buffer = rest
 
-    def lineReceived(self, line: bytes) -> None:
+    def _take_line(self, line: bytes) -> None:
         if line.endswith(b"\r"):
             line = line[:-1]
         if len(line) > self.max_line_length:
             self._refuse_long_line()
         elif self.session is not None:
             self.session.receive(line.decode("utf-8", "replace"))
-        if self._bucket is not None:
-            self._pace()
-
-    def lineLengthExceeded(self, data: bytes) -> None:
-        # ``data`` is the too-long line and whatever followed it in the buffer.
-        self._refuse_long_line()
-        newline = data.find(self.delimiter)
-        if newline < 0:
-            self._discarding = True
-        else:
-            self._after_long_line = data[newline + 1 :]
-        if self._bucket is not None:
-            self._pace()
-
-    def _pace(self) -> None:
-        """Count a line against the token bucket; stop reading while the budget is spent."""
-        wait = self._bucket.spend(self.clock.seconds())
-        if wait and not self.transport.disconnecting:
-            # Lines over the budget stay unread (in the kernel, and at most one packet in
-            # LineReceiver's buffer) until the bucket allows the next one.
-            self.pauseProducing()
-            self._resume = self.clock.callLater(wait, self._end_pause)
-
-    def _end_pause(self) -> None:
-        self._resume = None
-        if not self.transport.disconnecting:
-            self.resumeProducing()
+        if self._flood is not None:
+            self._flood.charge()
 
     def _discard_partial_line(self) -> None:
         """Forget what follows the last complete line received: the person abandoned it."""
         self._discarding = False
-        self._after_long_line = b""
         buffered = self.clearLineBuffer()
         complete = buffered[: buffered.rfind(self.delimiter) + 1]
         if complete:  # lines held back by flood control are kept, in order
-            super().dataReceived(complete)
+            self._buffer = complete
+            self._frame(b"")
+
+    # Flood control's side
+
+    def pause_reading(self) -> None:
+        self.pauseProducing()
+
+    def resume_reading(self) -> None:
+        if not self.transport.disconnecting:
+            self.resumeProducing()
+
+    def peer_hung_up(self) -> bool:
+        return hung_up(self.transport)
+
+    def gone_while_paused(self) -> None:
+        self.log.info("{peer} hung up while flood control held its lines", peer=self.peer)
+        self._buffer = b""
+        self.transport.abortConnection()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self.log.info(
             "connection from {peer} closed: {why}", peer=self.peer, why=reason.getErrorMessage()
         )
-        if self._resume is not None:
-            self._resume.cancel()
-            self._resume = None
+        if self._flood is not None:
+            self._flood.stop()
         if self.outbox is not None:
             self.outbox.stopProducing()
         if self.session is not None:

@@ -13,7 +13,6 @@ contains the byte 255 (IAC), so the common case is one ``in`` test per packet.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 IAC = 255
@@ -61,68 +60,95 @@ class _State(enum.Enum):
 
 
 class TelnetParser:
-    """Splits a byte stream into text and telnet commands, keeping its place across packets."""
+    """Splits a byte stream into text and telnet commands, keeping its place across packets.
 
-    __slots__ = ("_skipped", "_state", "_verb")
+    Text is found with ``bytes.find``, so a packet costs Python work per command, not per byte;
+    a client that streams commands pays for them from its flood-control budget
+    (:attr:`commands` counts them for the door).
+    """
+
+    __slots__ = ("_skipped", "_state", "_verb", "alive_answered_at", "commands")
 
     def __init__(self) -> None:
         self._state = _State.TEXT
         self._verb = 0
         self._skipped = 0
+        #: Commands seen so far (each IAC sequence, answered or not).
+        self.commands = 0
+        #: When the door last answered "are you there?"; kept here because only telnet needs it.
+        self.alive_answered_at = float("-inf")
 
-    def feed(self, data: bytes) -> Iterator[bytes | Reply | Action]:
+    def feed(self, data: bytes) -> list[bytes | Reply | Action]:
         """The text, replies and actions in ``data``, in the order they must take effect."""
         if self._state is _State.TEXT and not carries_commands(data):
-            if data:
-                yield data
-            return
-        start = 0
-        for index, byte in enumerate(data):
-            state = self._state
+            return [data] if data else []
+        pieces: list[bytes | Reply | Action] = []
+        index, end = 0, len(data)
+        state = self._state
+        while index < end:
             if state is _State.TEXT:
-                if byte == IAC:
-                    if index > start:
-                        yield data[start:index]
-                    self._state = _State.COMMAND
-            elif state is _State.COMMAND:
-                start = index + 1
-                self._state = _State.TEXT
-                if byte < SE:
-                    # Not a command: the IAC was a stray byte, and this one (maybe a newline)
-                    # is text again, so garbage from a client that is not telnet keeps its lines.
-                    yield _IAC_BYTE
-                    start = index
-                elif byte == IAC:  # an escaped 255 is text
-                    yield _IAC_BYTE
-                elif byte in (WILL, WONT, DO, DONT):
-                    self._verb, self._state = byte, _State.OPTION
-                elif byte == SB:
-                    self._skipped, self._state = 0, _State.SUBNEGOTIATION
-                elif byte in (IP, EL):
-                    yield Action.DISCARD_LINE
-                elif byte == AYT:
-                    yield Action.SHOW_ALIVE
-                # Anything else (NOP, DM, BRK, AO, EC, GA, a stray SE, ...) asks nothing of us.
-            elif state is _State.OPTION:
-                start = index + 1
-                self._state = _State.TEXT
-                answer = _refusal(self._verb, byte)
-                if answer is not None:
-                    yield Reply(answer)
-            else:
-                start = index + 1
-                self._skipped += 1
+                found = data.find(_IAC_BYTE, index)
+                if found < 0:
+                    pieces.append(data[index:])
+                    break
+                if found > index:
+                    pieces.append(data[index:found])
+                index, state = found + 1, _State.COMMAND
+            elif state is _State.SUBNEGOTIATION:
+                # Skip to the next IAC, but no further than the bound allows.
+                limit = min(end, index + MAX_SUBNEGOTIATION + 1 - self._skipped)
+                found = data.find(_IAC_BYTE, index, limit)
+                stop = limit if found < 0 else found + 1
+                self._skipped += stop - index
+                index = stop
                 if self._skipped > MAX_SUBNEGOTIATION:
-                    self._state = _State.TEXT
-                elif state is _State.SUBNEGOTIATION:
-                    if byte == IAC:
-                        self._state = _State.SUBNEGOTIATION_IAC
-                elif byte == SE:
-                    self._state = _State.TEXT
-                else:
-                    self._state = _State.SUBNEGOTIATION
-        if self._state is _State.TEXT and start < len(data):
-            yield data[start:]
+                    state = _State.TEXT
+                elif found >= 0:
+                    state = _State.SUBNEGOTIATION_IAC
+            else:
+                byte = data[index]
+                index += 1
+                if state is _State.COMMAND:
+                    state = self._command(byte, pieces)
+                    if state is None:  # not a command: that byte (maybe a newline) is text
+                        index -= 1
+                        state = _State.TEXT
+                elif state is _State.OPTION:
+                    state = _State.TEXT
+                    answer = _refusal(self._verb, byte)
+                    if answer is not None:
+                        pieces.append(Reply(answer))
+                else:  # after IAC inside a subnegotiation
+                    self._skipped += 1
+                    if self._skipped > MAX_SUBNEGOTIATION or byte == SE:
+                        state = _State.TEXT
+                    else:
+                        state = _State.SUBNEGOTIATION
+        self._state = state
+        return pieces
+
+    def _command(self, byte: int, pieces: list[bytes | Reply | Action]) -> _State | None:
+        """Act on the byte after an IAC; the state that follows, or None if it was no command."""
+        self.commands += 1
+        if byte < SE:
+            # A stray IAC: it stays text, and so does this byte, so garbage from a client that
+            # is not telnet keeps its lines.
+            pieces.append(_IAC_BYTE)
+            return None
+        if byte == IAC:  # an escaped 255 is text
+            pieces.append(_IAC_BYTE)
+        elif byte in (WILL, WONT, DO, DONT):
+            self._verb = byte
+            return _State.OPTION
+        elif byte == SB:
+            self._skipped = 0
+            return _State.SUBNEGOTIATION
+        elif byte in (IP, EL):
+            pieces.append(Action.DISCARD_LINE)
+        elif byte == AYT:
+            pieces.append(Action.SHOW_ALIVE)
+        # Anything else (NOP, DM, BRK, AO, EC, GA, a stray SE, ...) asks nothing of us.
+        return _State.TEXT
 
 
 def _refusal(verb: int, option: int) -> bytes | None:

@@ -48,3 +48,12 @@ def test_a_bucket_that_could_never_refill_is_refused(rate, burst):
     """Rate 0 or burst 0 is a configuration error, not a bucket that blocks for ever."""
     with pytest.raises(ValueError, match="token bucket"):
         TokenBucket(rate=rate, burst=burst, now=0.0)
+
+
+def test_a_costly_spend_waits_as_long_as_that_many_lines_would():
+    """Spending several tokens at once (telnet commands in one packet) owes the same time."""
+    one_by_one = TokenBucket(rate=5, burst=20, now=0.0)
+    at_once = TokenBucket(rate=5, burst=20, now=0.0)
+    for _ in range(99):
+        one_by_one.spend(0.0)
+    assert at_once.spend(0.0, cost=100) == pytest.approx(one_by_one.spend(0.0))

@@ -190,3 +190,58 @@ def test_handshake_timeout_closes_a_silent_connection(make_chat, log_capture):
     chat.clock.advance(60)
     assert scanner.lines() == ["! timed out waiting for a username"]
     assert scanner.closing
+
+
+# Hang-ups while flood control holds a connection's lines
+
+
+def test_a_peer_that_hangs_up_while_paused_leaves_at_once_and_its_queue_is_dropped(
+    make_chat, monkeypatch
+):
+    """No ghost: the user leaves within a hang-up check, and its held lines go nowhere."""
+    import chatd.doors.line as line_door
+    from chatd.doors.flood import HANGUP_CHECK_SECONDS
+
+    chat = make_chat(rate=1, burst=2)
+    ghost, bob = chat.join("ghost"), chat.join("bob")
+    chat.clock.advance(10)
+    ghost.send(b"".join(b"line %d\n" % number for number in range(3000)))
+    assert bob.lines() == ["ghost: line 0", "ghost: line 1"]
+    gone = []
+    monkeypatch.setattr(line_door, "hung_up", lambda transport: transport in gone)
+    chat.clock.advance(HANGUP_CHECK_SECONDS)
+    assert bob.lines() == ["ghost: line 2"]
+    gone.append(ghost.transport)
+    chat.clock.advance(HANGUP_CHECK_SECONDS)
+    assert ghost.transport.disconnected
+    ghost.drop()  # what the abort leads to
+    chat.clock.pump([1] * 30)
+    assert bob.lines() == ["* ghost has left the chat"]
+    assert chat.hub.online() == ("bob",)
+
+
+def test_a_long_pause_is_checked_for_hang_ups_every_second(make_chat, monkeypatch):
+    """A debt of minutes (thousands of telnet commands) does not make a ghost for minutes."""
+    import chatd.doors.line as line_door
+    from chatd.doors.flood import HANGUP_CHECK_SECONDS
+
+    chat = make_chat(rate=5, burst=20)
+    mallory = chat.join("mallory")
+    mallory.send(b"\xff\xf1" * 3000)  # IAC NOP: 600 seconds' worth of budget
+    monkeypatch.setattr(line_door, "hung_up", lambda transport: True)
+    chat.clock.advance(HANGUP_CHECK_SECONDS)
+    assert mallory.transport.disconnected
+
+
+def test_a_paused_connection_parks_about_a_line_not_64_kib(make_chat):
+    """With flood control on, the door has its transport read one line's worth at a time."""
+
+    class TCPTransport(StringTransport):
+        bufferSize = 65536  # Twisted's read size
+
+    chat = make_chat(max_line_length=4096)
+    peer = IPv4Address("TCP", "127.0.0.1", 5000)
+    door = chat.factory.buildProtocol(peer)
+    transport = TCPTransport(peerAddress=peer)
+    door.makeConnection(transport)
+    assert transport.bufferSize == 4096 + 2  # the line, its CR and its LF

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chatd.doors.line import ALIVE_ANSWER_INTERVAL
 from chatd.doors.telnet import (
     AYT,
     DO,
@@ -151,3 +152,54 @@ def test_option_requests_are_refused_on_the_wire(chat):
     assert wire.take() == bytes([IAC, WONT, ECHO, IAC, DONT, NAWS])
     wire.send(b"alice\r\n")
     assert wire.lines()[0].startswith("* Welcome alice!")
+
+
+# Telnet commands against flood control (a stream of them used to stall everyone else)
+
+
+def test_commands_spend_the_flood_budget_and_pause_reading(make_chat):
+    """A packet of 100 AYTs costs 100 lines' worth: reading stops until they are paid for."""
+    chat = make_chat(rate=5, burst=20)
+    mallory, bob = chat.join("mallory"), chat.join("bob")
+    mallory.send(bytes([IAC, AYT]) * 100)
+    assert mallory.transport.producerState == "paused"
+    chat.clock.advance(10)
+    assert mallory.transport.producerState == "paused"  # 80 over the burst, at 5 a second
+    chat.clock.pump([1] * 10)
+    assert mallory.transport.producerState == "producing"
+    bob.send(b"still here\n")
+    assert mallory.lines() == ["* yes, chatd is here", "bob: still here"]
+
+
+def test_are_you_there_is_answered_at_most_once_a_second(chat):
+    """However often AYT comes, the notice goes out once per ALIVE_ANSWER_INTERVAL."""
+    alice = chat.join("alice")
+    for _ in range(5):
+        alice.send(bytes([IAC, AYT]))
+    assert alice.lines() == ["* yes, chatd is here"]
+    chat.clock.advance(ALIVE_ANSWER_INTERVAL)
+    alice.send(bytes([IAC, AYT]))
+    assert alice.lines() == ["* yes, chatd is here"]
+
+
+def test_the_answers_to_one_packet_go_out_in_one_write(chat):
+    """Many option requests in one packet are refused in a single write, not one per command."""
+    wire = chat.connect()
+    wire.take()
+    writes = []
+    write = wire.transport.write
+    wire.transport.write = lambda data: (writes.append(data), write(data))[1]
+    wire.send(bytes([IAC, DO, ECHO, IAC, DO, SUPPRESS_GO_AHEAD, IAC, WILL, NAWS, IAC, AYT]))
+    assert writes == [
+        bytes([IAC, WONT, ECHO, IAC, WONT, SUPPRESS_GO_AHEAD, IAC, DONT, NAWS])
+        + b"* yes, chatd is here\r\n"
+    ]
+
+
+def test_a_long_stream_of_commands_is_parsed_without_a_step_per_byte():
+    """Text between commands comes out in whole slices, and commands are counted."""
+    parser = TelnetParser()
+    text = b"x" * 10_000
+    pieces = parser.feed(text + bytes([IAC, AYT]) + text)
+    assert pieces == [text, Action.SHOW_ALIVE, text]
+    assert parser.commands == 1
