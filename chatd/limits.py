@@ -20,8 +20,17 @@ class Limits:
 
     #: Connections served at once, named or not; one more is told the server is full.
     max_clients: int = 10000
-    #: Connections from one address at once (0: no limit).  Loopback counts like any address.
-    max_per_address: int = 0
+    #: Connections from one address at once (0: no limit).  Loopback counts like any address, and
+    #: IPv6 addresses count by their /64.  Ten lets a household or a small office behind one
+    #: address chat together, and means one attacker needs a thousand addresses, not one, to
+    #: take the 10,000 slots of a default server.
+    max_per_address: int = 10
+    #: New connections (and name changes) one address may make per second on average (0: no
+    #: limit).  Every arrival and every rename is announced to everyone, so a client cycling
+    #: through joins and quits would otherwise multiply its traffic by the number of users.
+    arrival_rate: float = 1.0
+    #: Arrivals one address may make at once before ``arrival_rate`` applies.
+    arrival_burst: int = 10
     #: Seconds a connection may take to choose a username (0: no limit).  Keeps idle port
     #: scanners from holding slots.
     handshake_timeout: float = 60.0
@@ -37,3 +46,9 @@ class Limits:
     rate: float = 5.0
     #: Lines a connection may send at once before ``rate`` applies (a pasted paragraph).
     burst: int = 20
+    #: Private messages one user may receive per second on average, from everyone together (0:
+    #: no limit).  Flood control paces each sender, but twenty senders aimed at one user would
+    #: bury them; past this budget senders are told to try again.
+    private_rate: float = 5.0
+    #: Private messages a user may receive at once before ``private_rate`` applies.
+    private_burst: int = 20

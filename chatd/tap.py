@@ -47,7 +47,11 @@ LIMIT_OPTIONS = [
     ("max-clients", "max_clients", int, 1,
      "Most connections served at once; further ones are told the server is full."),
     ("max-per-ip", "max_per_address", int, 0,
-     "Most connections from one address at once (0: no limit)."),
+     "Most connections from one address (IPv6: one /64) at once (0: no limit)."),
+    ("arrival-rate", "arrival_rate", float, 0,
+     "New connections and name changes per second one address may make (0: no limit)."),
+    ("arrival-burst", "arrival_burst", int, 1,
+     "New connections and name changes one address may make at once before --arrival-rate."),
     ("handshake-timeout", "handshake_timeout", float, 0,
      "Seconds a connection may take to choose a username (0: no limit)."),
     ("idle-timeout", "idle_timeout", float, 0,
@@ -60,6 +64,10 @@ LIMIT_OPTIONS = [
      "Lines per second a connection may send on average; faster ones wait (0: no limit)."),
     ("burst", "burst", int, 1,
      "Lines a connection may send at once before --rate applies."),
+    ("private-rate", "private_rate", float, 0,
+     "Private messages per second one user may receive from everyone (0: no limit)."),
+    ("private-burst", "private_burst", int, 1,
+     "Private messages one user may receive at once before --private-rate applies."),
 ]  # fmt: skip
 
 

@@ -224,11 +224,29 @@ def module_daemon(tmp_path_factory):
         one.assert_no_errors()
 
 
-class Peer:
-    """A raw socket client, as ``nc`` would be: sends bytes, reads CRLF-terminated lines."""
+def _loopback_addresses():
+    """127.0.1.1, 127.0.1.2, ... 127.0.1.254, and round again: one address per peer."""
+    while True:
+        for host in range(1, 255):
+            yield f"127.0.1.{host}"
 
-    def __init__(self, port: int, ending: bytes = b"\n", wrap=None) -> None:
-        raw = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+
+#: Where each peer connects from.  Linux routes all of 127/8 to the loopback interface, so each
+#: peer can be a different person to the per-address limits, as the users of a real chat are.
+_SOURCES = _loopback_addresses()
+
+
+class Peer:
+    """A raw socket client, as ``nc`` would be: sends bytes, reads CRLF-terminated lines.
+
+    Each peer comes from an address of its own (127.0.1.N), so that a test's users do not share
+    one address's budget of connections unless the test asks for that (``source``).
+    """
+
+    def __init__(self, port: int, ending: bytes = b"\n", wrap=None, source: str | None = None):
+        raw = socket.create_connection(
+            ("127.0.0.1", port), timeout=WAIT, source_address=(source or next(_SOURCES), 0)
+        )
         self.sock = wrap(raw) if wrap else raw
         self.ending = ending
         self.buffer = b""

@@ -171,15 +171,21 @@ class Run:
     error: str | None = None
 
 
+#: Every soak client connects from 127.0.0.1, so the per-address limits, which are on by
+#: default, are turned off; ``--server-arg`` can turn them on again.
+ONE_ADDRESS_ARGS = ["--max-per-ip=0", "--arrival-rate=0"]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="chatd-soak-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    run = Run(args, workdir, Server(args.twistd, args.server_arg, workdir))
+    server_args = [*ONE_ADDRESS_ARGS, *args.server_arg]
+    run = Run(args, workdir, Server(args.twistd, server_args, workdir))
     say(f"{args.clients} clients for {args.duration:g} s; files in {workdir}")
     status = 0
     try:
-        run.limits = limit_settings(supported_options(args.twistd, workdir), args.server_arg)
+        run.limits = limit_settings(supported_options(args.twistd, workdir), server_args)
         run.warnings = pace_warnings(args, run.limits)
         for warning in run.warnings:
             say(f"warning: {warning}")

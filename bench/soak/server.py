@@ -32,6 +32,8 @@ LIMIT_OPTIONS = (
     "handshake-timeout",
     "idle-timeout",
     "max-per-ip",
+    "arrival-rate",
+    "private-rate",
 )
 
 

@@ -33,3 +33,18 @@ class TooManyFromAddress(ChatError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"too many connections from your address (limit {limit})")
         self.limit = limit
+
+
+class ArrivingTooFast(ChatError):
+    """One address made more new connections or name changes than its budget allows."""
+
+    def __init__(self, what: str = "new connections") -> None:
+        super().__init__(f"too many {what} from your address, try again in a moment")
+
+
+class RecipientBusy(ChatError):
+    """A user receives more private messages than their budget allows."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name} is getting too many private messages, try again in a moment")
+        self.name = name

@@ -18,9 +18,19 @@ from chatd.core.audience import Audience, DirectAudience
 from chatd.core.clock import Clock
 from chatd.core.deadlines import Deadlines
 from chatd.core.directory import Directory
-from chatd.core.errors import NameRefused, NoSuchUser, ServerFull, TooManyFromAddress
+from chatd.core.errors import (
+    ArrivingTooFast,
+    ChatError,
+    NameRefused,
+    NoSuchUser,
+    RecipientBusy,
+    ServerFull,
+    TooManyFromAddress,
+)
 from chatd.core.history import History
+from chatd.core.logquota import LogQuota
 from chatd.core.names import check_name, name_key
+from chatd.core.policy import PerKey, TokenBucket
 from chatd.core.session import Client, Session
 from chatd.limits import Limits
 
@@ -47,6 +57,11 @@ class Hub:
         self._log_messages = log_messages
         self._sessions: set[Session] = set()
         self._per_origin: Counter[str] = Counter()
+        #: Each address's budget of arrivals (connections and renames), or None: no limit.
+        self._arrivals = (
+            PerKey(limits.arrival_rate, limits.arrival_burst) if limits.arrival_rate else None
+        )
+        self._refusals_logged = LogQuota(clock, "refused connections")
         self._users: Directory[Session] = Directory()
         #: The audiences of the users online, with how many users each has.
         self._audiences: Counter[Audience] = Counter()
@@ -70,20 +85,17 @@ class Hub:
         its connections to deliver in bulk; by default each broadcast is delivered at once.
 
         Raise :class:`ServerFull` if ``max_clients`` connections are already open or the hub is
-        shutting down, and :class:`TooManyFromAddress` if ``origin`` holds ``max_per_address``.
+        shutting down, :class:`TooManyFromAddress` if ``origin`` holds ``max_per_address``, and
+        :class:`ArrivingTooFast` if ``origin`` has spent its budget of arrivals.  Refusals are
+        logged, at most one per address per :data:`~chatd.core.logquota.WINDOW_SECONDS`.
         """
-        if self._closing or len(self._sessions) >= self.limits.max_clients:
-            self.log.warn("refused {peer}: server is full", peer=client.peer)
-            raise ServerFull()
-        per_address = self.limits.max_per_address
-        if per_address and origin is not None and self._per_origin[origin] >= per_address:
-            self.log.warn(
-                "refused {peer}: {count} connections from {origin} already",
-                peer=client.peer,
-                count=self._per_origin[origin],
-                origin=origin,
-            )
-            raise TooManyFromAddress(per_address)
+        try:
+            self._admit(origin)
+        except ChatError as refusal:
+            if self._refusals_logged.allow(origin):
+                self.log.warn("refused {peer}: {why}", peer=client.peer, why=str(refusal))
+            raise
+        self.log.info("connection from {peer}", peer=client.peer)
         session = Session(self, client, origin, audience or self._direct)
         self._sessions.add(session)
         if origin is not None:
@@ -93,6 +105,20 @@ class Hub:
             client.deliver(line)
         client.deliver(events.AskName())
         return session
+
+    def _admit(self, origin: str | None) -> None:
+        """Raise the refusal for a connection from ``origin``, if it must be refused."""
+        if self._closing or len(self._sessions) >= self.limits.max_clients:
+            raise ServerFull()
+        if origin is None:
+            return
+        per_address = self.limits.max_per_address
+        if per_address and self._per_origin[origin] >= per_address:
+            raise TooManyFromAddress(per_address)
+        if self._arrivals is not None and not self._arrivals.try_spend(
+            origin, self.clock.seconds()
+        ):
+            raise ArrivingTooFast()
 
     def disconnect(self, session: Session) -> None:
         """Forget a connection that is gone; others hear that its user left.  Idempotent."""
@@ -145,6 +171,12 @@ class Hub:
         if new_name == old_name:
             raise NameRefused(f"you are already {old_name}")
         key = self._check_free(new_name, session)
+        if (
+            self._arrivals is not None
+            and session.origin is not None
+            and not self._arrivals.try_spend(session.origin, self.clock.seconds())
+        ):
+            raise ArrivingTooFast("name changes")
         self._users.remove(session.key)
         session.name, session.key = new_name, key
         self._users.add(key, new_name, session)
@@ -158,6 +190,14 @@ class Hub:
         recipient = self._users.get(name_key(recipient_name))
         if recipient is None:
             raise NoSuchUser(recipient_name)
+        if self.limits.private_rate and recipient is not session:
+            now = self.clock.seconds()
+            if recipient.inbox is None:
+                recipient.inbox = TokenBucket(
+                    self.limits.private_rate, self.limits.private_burst, now
+                )
+            if not recipient.inbox.try_spend(now):
+                raise RecipientBusy(recipient.name)
         if self._log_messages:
             self.log.info(
                 "{sender} -> {recipient}: {text}",
@@ -186,6 +226,7 @@ class Hub:
     def shutdown(self) -> None:
         """Tell every connection the server is stopping and ask its door to close it."""
         self._closing = True
+        self._refusals_logged.stop()
         self.log.info("shutting down, closing {count} connections", count=len(self._sessions))
         notice = events.ShuttingDown()
         for session in list(self._sessions):

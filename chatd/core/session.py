@@ -17,6 +17,7 @@ from chatd.core.text import clean
 if TYPE_CHECKING:
     from chatd.core.audience import Audience
     from chatd.core.hub import Hub
+    from chatd.core.policy import TokenBucket
 
 QUIT_WORD = "<quit>"
 
@@ -42,6 +43,7 @@ class Session:
         "audience",
         "client",
         "hub",
+        "inbox",
         "key",
         "name",
         "origin",
@@ -58,6 +60,8 @@ class Session:
         self.name: str | None = None
         #: The name's comparison key (see :func:`chatd.core.names.name_key`).
         self.key: str | None = None
+        #: The budget of private messages this user may receive, made with the first one.
+        self.inbox: TokenBucket | None = None
         self._ended = False
 
     def receive(self, line: str) -> None:

@@ -89,7 +89,6 @@ class LineDoor(LineReceiver):
         if self._flood is not None:
             # What flood control holds back must not be 64 KiB a connection: about a line.
             limit_reads(self.transport, self.MAX_LENGTH + 1)
-        self.log.info("connection from {peer}", peer=self.peer)
         try:
             self.session = self.hub.connect(
                 self, origin(self.transport.getPeer()), self.factory.fanout
@@ -210,9 +209,12 @@ class LineDoor(LineReceiver):
         self.transport.abortConnection()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        self.log.info(
-            "connection from {peer} closed: {why}", peer=self.peer, why=reason.getErrorMessage()
-        )
+        if self.session is not None:  # the hub logged a refusal, and its summary, already
+            self.log.info(
+                "connection from {peer} closed: {why}",
+                peer=self.peer,
+                why=reason.getErrorMessage(),
+            )
         if self._flood is not None:
             self._flood.stop()
         if self.outbox is not None:

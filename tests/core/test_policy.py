@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatd.core.policy import TokenBucket
+from chatd.core.policy import PerKey, TokenBucket
 
 
 def test_a_burst_passes_then_the_next_line_waits_one_interval():
@@ -57,3 +57,27 @@ def test_a_costly_spend_waits_as_long_as_that_many_lines_would():
     for _ in range(99):
         one_by_one.spend(0.0)
     assert at_once.spend(0.0, cost=100) == pytest.approx(one_by_one.spend(0.0))
+
+
+def test_try_spend_refuses_without_running_into_debt():
+    """An admission check: a refused attempt costs nothing, so waiting 1/rate is enough."""
+    bucket = TokenBucket(rate=1, burst=2, now=0.0)
+    assert [bucket.try_spend(0.0) for _ in range(4)] == [True, True, False, False]
+    assert bucket.try_spend(1.0)
+    assert not bucket.try_spend(1.5)
+
+
+def test_per_key_buckets_are_independent():
+    """One key's spent budget does not touch another's."""
+    buckets = PerKey(rate=1, burst=1)
+    assert buckets.try_spend("a", 0.0)
+    assert not buckets.try_spend("a", 0.0)
+    assert buckets.try_spend("b", 0.0)
+
+
+def test_per_key_forgets_refilled_buckets_so_the_table_stays_small():
+    """Keys that come once and go do not pile up: full buckets are swept as the table grows."""
+    buckets = PerKey(rate=1, burst=2)
+    for number in range(10_000):
+        buckets.try_spend(f"192.0.2.{number}", now=float(number))
+    assert len(buckets) <= 2 * PerKey.SWEEP_AT

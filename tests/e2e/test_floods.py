@@ -67,7 +67,9 @@ def test_a_stream_of_are_you_there_is_paced_and_others_chat_on(daemon, peers):
 
 def test_paused_flooders_hold_about_a_line_each(daemon):
     """200 connections paused by flood control with 60 KB sent each cost kilobytes, not 64 KiB."""
-    server = daemon("chatd", "--listen", f"tcp:0:{LOCAL}", "--max-per-ip", "0")
+    server = daemon(
+        "chatd", "--listen", f"tcp:0:{LOCAL}", "--max-per-ip", "0", "--arrival-rate", "0"
+    )
     (port,) = server.ports()
     pid = server.process.pid
     warm = socket.create_connection(("127.0.0.1", port))
