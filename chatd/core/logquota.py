@@ -52,7 +52,8 @@ class LogQuota:
         held = self._held.pop(address)
         if held:
             self.log.warn(
-                "{count} more {what} from {origin} in the last {window:g} s (not logged one by one)",
+                "{count} more {what} from {origin} in the last {window:g} s"
+                " (not logged one by one)",
                 count=held,
                 what=self._what,
                 origin=address,
