@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import platform
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 
-from twisted.application import strports
+from twisted.copyright import version as twisted_version
 from twisted.internet import endpoints
 from twisted.python import usage
 
+import chatd
 from chatd.core.hub import Hub
 from chatd.core.text import clean
 from chatd.descriptors import fit_open_files
 from chatd.doors.line import LineDoorFactory
 from chatd.limits import Limits
 from chatd.service import ChatService
+from chatd.startup import Listener, usage_failure
 
 DEFAULT_PORT = 33000
 DEFAULT_HISTORY = 20
@@ -23,6 +27,7 @@ DEFAULT_HISTORY = 20
 #: never saw it, and both wait for ever for the other to speak.  (Linux caps it at somaxconn.)
 LISTEN_BACKLOG = 1024
 DEFAULTS = Limits()
+HIGHEST_PORT = 65535
 
 
 def _number(option: str, kind: type[int] | type[float], minimum: float) -> Callable[[str], float]:
@@ -115,15 +120,40 @@ class Options(usage.Options):
 
     def opt_listen(self, description: str) -> None:
         """Twisted endpoint to listen on, e.g. tcp6:33000 or ssl:33001:privateKey=key.pem:certKey=cert.pem (repeatable; replaces --port and --interface)."""  # noqa: E501
+        if description in self["listen"]:
+            raise usage.UsageError(f"--listen {description!r} is given twice")
         self["listen"].append(description)
 
+    def opt_version(self) -> None:
+        """Show chatd's version (and Twisted's and Python's) and exit."""
+        print(version_line())
+        sys.exit(0)
+
+    def parseOptions(self, options: list[str] | None = None) -> None:
+        """Parse as usage.Options does; as ``twistd chatd``, a refusal is one line and exit 1.
+
+        twistd itself would print the whole help before the error.  Only the subcommand (which has
+        a parent) exits; parsed on its own, as chatd.tac and the tests do, a refusal stays a
+        UsageError for the caller.
+        """
+        try:
+            super().parseOptions(options)
+        except usage.UsageError as error:
+            if self.parent is None:
+                raise
+            raise usage_failure(error) from error
+
+    def parseArgs(self, *args: str) -> None:
+        if args:
+            raise usage.UsageError(f"unexpected argument {args[0]!r}; options start with --")
+
     def postOptions(self) -> None:
-        if self["port"] > 65535:
-            raise usage.UsageError(f"--port must be at most 65535, not {self['port']}")
+        if self["port"] > HIGHEST_PORT:
+            raise usage.UsageError(f"--port must be at most {HIGHEST_PORT}, not {self['port']}")
         if self["motd"] is not None:
             self["motd-lines"] = read_motd(self["motd"])
-        for description in self.endpoints():
-            check_endpoint(description)
+        for description, source in self.listeners():
+            check_endpoint(description, source)
 
     def limits(self) -> Limits:
         """The operating limits these options ask for."""
@@ -131,26 +161,55 @@ class Options(usage.Options):
 
     def endpoints(self) -> list[str]:
         """The endpoint descriptions to listen on."""
+        return [description for description, _ in self.listeners()]
+
+    def listeners(self) -> list[tuple[str, str]]:
+        """Each endpoint description to listen on, with the options that asked for it as typed.
+
+        The second part names the culprit when listening fails: ``--port 33000``,
+        ``--interface 10.0.0.1 --port 33000`` or ``--listen 'tcp:33000'``.
+        """
         if self["listen"]:
-            return list(self["listen"])
-        interface = self["interface"]
+            return [(description, f"--listen {description!r}") for description in self["listen"]]
+        interface, port = self["interface"], self["port"]
         if not interface:
-            return [f"tcp:{self['port']}:backlog={LISTEN_BACKLOG}"]
+            return [(f"tcp:{port}:backlog={LISTEN_BACKLOG}", f"--port {port}")]
         family = "tcp6" if ":" in interface else "tcp"
         escaped = interface.replace(":", "\\:")
-        return [f"{family}:{self['port']}:interface={escaped}:backlog={LISTEN_BACKLOG}"]
+        return [
+            (
+                f"{family}:{port}:interface={escaped}:backlog={LISTEN_BACKLOG}",
+                f"--interface {interface} --port {port}",
+            )
+        ]
 
 
-def check_endpoint(description: str) -> None:
-    """Raise a UsageError unless ``description`` is a server endpoint we could listen on.
+def version_line() -> str:
+    """chatd's version, with the Twisted and Python it runs on, as ``--version`` prints it."""
+    return (
+        f"chatd {chatd.__version__} (Twisted {twisted_version}, "
+        f"{platform.python_implementation()} {platform.python_version()})"
+    )
+
+
+def check_endpoint(description: str, source: str) -> None:
+    """Raise a UsageError, naming ``source``, unless ``description`` is an endpoint to listen on.
 
     Checked while parsing options so that a typo is a one-line usage error, not a traceback from
     makeService.  The parsers only store the reactor, so none is needed (or installed) here.
+    A port out of range is caught here too: the parsers accept ``tcp:99999``, and only bind()
+    would refuse it.
     """
     try:
-        endpoints.serverFromString(None, description)
+        endpoint = endpoints.serverFromString(None, description)
     except Exception as error:  # the parsers raise ValueError, TypeError, KeyError, OSError, ...
-        raise usage.UsageError(f"cannot listen on {description!r}: {error}") from error
+        raise usage.UsageError(f"cannot listen on {source}: {error}") from error
+    # TCP, TCP6 and SSL endpoints keep their port here; other kinds have no port to check.
+    port = getattr(endpoint, "_port", None)
+    if isinstance(port, int) and not 0 <= port <= HIGHEST_PORT:
+        raise usage.UsageError(
+            f"cannot listen on {source}: the port must be 0 to {HIGHEST_PORT}, not {port}"
+        )
 
 
 def read_motd(path: str) -> tuple[str, ...]:
@@ -177,6 +236,7 @@ def makeService(options: Options) -> ChatService:
     )
     door = LineDoorFactory(hub)
     chat = ChatService(hub, [door], freeze_startup_objects=True)
-    for description in options.endpoints():
-        strports.service(description, door).setServiceParent(chat)
+    for description, source in options.listeners():
+        endpoint = endpoints.serverFromString(reactor, description)
+        Listener(endpoint, door, source).setServiceParent(chat)
     return chat

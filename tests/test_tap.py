@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 from twisted.application.internet import StreamServerEndpointService
+from twisted.copyright import version as twisted_version
 from twisted.python import usage
 
+import chatd
 from chatd.service import ChatService
-from chatd.tap import Options, makeService
+from chatd.tap import Options, makeService, version_line
 
 
 def parse(*args: str) -> Options:
@@ -60,8 +62,12 @@ def test_listen_replaces_port_and_is_repeatable():
         (["--rate", "nan"], "--rate must be at least 0, not nan"),
         (["--burst", "0"], "--burst must be at least 1"),
         (["--handshake-timeout", "-1"], "--handshake-timeout must be at least 0"),
-        (["--listen", "bogus:1"], "cannot listen on 'bogus:1'"),
-        (["--listen", "tcp"], "cannot listen on 'tcp'"),
+        (["--listen", "bogus:1"], "cannot listen on --listen 'bogus:1'"),
+        (["--listen", "tcp"], "cannot listen on --listen 'tcp'"),
+        (["--listen", "tcp:99999"], "--listen 'tcp:99999': the port must be 0 to 65535, not 99999"),
+        (["--listen", "tcp6:-1"], "--listen 'tcp6:-1': the port must be 0 to 65535, not -1"),
+        (["--listen", "tcp:0", "--listen", "tcp:0"], "--listen 'tcp:0' is given twice"),
+        (["stray"], "unexpected argument 'stray'"),
         (["--listen", "ssl:0:privateKey=/no/such/key.pem"], "No such file"),
         (["--motd", "/no/such/motd"], "cannot read --motd file"),
     ],
@@ -70,6 +76,40 @@ def test_bad_values_are_usage_errors(args, complaint):
     """Each bad option value is a usage error naming the problem, raised while parsing."""
     with pytest.raises(usage.UsageError, match=complaint):
         parse(*args)
+
+
+def test_listeners_say_which_options_asked_for_them():
+    """Each endpoint comes with the options as typed, to name the culprit if listening fails."""
+    assert parse("-p", "4000").listeners() == [("tcp:4000:backlog=1024", "--port 4000")]
+    assert parse("-i", "::1").listeners() == [
+        ("tcp6:33000:interface=\\:\\:1:backlog=1024", "--interface ::1 --port 33000")
+    ]
+    assert parse("--listen", "tcp:1", "--listen", "unix:/tmp/s").listeners() == [
+        ("tcp:1", "--listen 'tcp:1'"),
+        ("unix:/tmp/s", "--listen 'unix:/tmp/s'"),
+    ]
+
+
+def test_as_twistds_subcommand_a_refusal_exits_with_one_line(monkeypatch):
+    """Under twistd (a parent) a usage error is a SystemExit whose message is one line."""
+    monkeypatch.setattr("sys.argv", ["twistd", "chatd"])
+    options = Options()
+    options.parent = usage.Options()
+    with pytest.raises(SystemExit) as raised:
+        options.parseOptions(["--port", "nope"])
+    assert raised.value.code == (
+        "chatd: --port wants a whole number, not 'nope' (see twistd chatd --help)"
+    )
+
+
+def test_version_shows_chatds_version_and_exits(capsys):
+    """--version prints chatd's version with Twisted's and Python's and exits 0."""
+    with pytest.raises(SystemExit) as raised:
+        parse("--version")
+    assert raised.value.code == 0
+    printed = capsys.readouterr().out
+    assert printed == version_line() + "\n"
+    assert printed.startswith(f"chatd {chatd.__version__} (Twisted {twisted_version}, ")
 
 
 def test_motd_lines_are_cleaned(tmp_path):
@@ -90,6 +130,10 @@ def test_make_service_has_one_listener_per_endpoint():
     listeners = list(chat)
     assert len(listeners) == 2
     assert all(isinstance(listener, StreamServerEndpointService) for listener in listeners)
+    assert [listener.source for listener in listeners] == [
+        "--listen 'tcp:0'",
+        "--listen 'tcp6:0:interface=\\\\:\\\\:1'",
+    ]
     assert all(listener.factory is chat.doors[0] for listener in listeners)
 
 
