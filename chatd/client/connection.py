@@ -48,6 +48,13 @@ class ServerAddress:
     #: Skip certificate verification entirely.
     insecure: bool = False
 
+    def __post_init__(self) -> None:
+        # "[::1]" is how people write an IPv6 address next to a port (and how we print one);
+        # the host is the address inside, or it would be bracketed twice and never resolve.
+        inside = self.host[1:-1] if self.host.startswith("[") and self.host.endswith("]") else ""
+        if isIPv6Address(inside):
+            object.__setattr__(self, "host", inside)
+
     def __str__(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.port}"

@@ -23,10 +23,17 @@ from twisted.internet import defer, stdio, task
 from twisted.python import usage
 from twisted.python.failure import Failure
 
-from chatd.client.connection import DEFAULT_HOST, client_endpoint, describe_failure, is_tls_failure
+from chatd.client.connection import (
+    DEFAULT_HOST,
+    ServerAddress,
+    client_endpoint,
+    describe_failure,
+    is_tls_failure,
+)
 from chatd.client.options import Options
 from chatd.client.pipes import PlainFace
 from chatd.client.protocol import (
+    SILENCE_SECONDS,
     ChatClientProtocol,
     GaveUp,
     NameRefused,
@@ -123,8 +130,23 @@ def _flush(face: TerminalFace | PlainFace, reactor, seconds: float) -> defer.Def
     return flushed.addErrback(lambda _: None)
 
 
-async def _chat(reactor, options: Options, face, ask_host: bool) -> tuple[int, str | None]:
-    """Connect and chat until the end; the exit status and the line for standard error."""
+def no_answer_hint(address: ServerAddress, seconds: float) -> str:
+    """What to say when a plain connection to ``address`` has heard nothing for ``seconds``."""
+    return (
+        f"chatd-client: no answer from {address} after {seconds:g} s; "
+        "if it is a TLS port, try --tls"
+    )
+
+
+async def _chat(
+    reactor, options: Options, face, ask_host: bool, silence_seconds: float = SILENCE_SECONDS
+) -> tuple[int, str | None]:
+    """Connect and chat until the end; the exit status and the line for standard error.
+
+    A person at a terminal answers the questions: the username prompt that ``-n`` answers is
+    not shown to them, a refused name is followed by how to choose another, and a server that
+    says nothing at all (a TLS port, most likely) is pointed out while we go on waiting.
+    """
     host = options["host"]
     if host is None and ask_host:
         host = await face.ask(f"Host [{DEFAULT_HOST}]: ")
@@ -137,6 +159,12 @@ async def _chat(reactor, options: Options, face, ask_host: bool) -> tuple[int, s
         name=options["name"],
         retry_name=face.interactive,
         quit_timeout=options["quit-timeout"],
+        hide_answered_prompt=face.interactive,
+        on_name_refused=lambda name, reason: face.show_note(
+            "chatd-client: type another username and press Enter"
+        ),
+        on_silence=None if address.tls else lambda s: face.show_note(no_answer_hint(address, s)),
+        silence_seconds=silence_seconds,
     )
     face.attach(client)
     not_connected: list[Failure] = []

@@ -46,7 +46,10 @@ def _seconds(value: str) -> float:
 
 
 class Options(usage.Options):
-    synopsis = "Usage: chatd-client [HOST] [-p PORT] [-n NAME] [--tls [--ca FILE | --insecure]]"
+    synopsis = (
+        "Usage: chatd-client [HOST] [-p PORT] [-n NAME] [--tls [--ca FILE | --insecure]]"
+        " [--quit-timeout SECONDS]"
+    )
     longdesc = (
         f"Chat on a chatd server from this terminal. HOST defaults to {DEFAULT_HOST}; run with "
         "no arguments at all on a terminal and it asks for it. Every line you type is sent; "

@@ -8,6 +8,9 @@ is a terminal, control characters are removed and colours may be added.
 
 from __future__ import annotations
 
+import sys
+from typing import TextIO
+
 from twisted.internet import defer
 from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.internet.protocol import connectionDone
@@ -36,9 +39,13 @@ class PlainFace(LineReceiver):
     #: No person is watching who could type another name if the server refuses one.
     interactive = False
 
-    def __init__(self, to_terminal: bool = False, colour: bool = False) -> None:
+    def __init__(
+        self, to_terminal: bool = False, colour: bool = False, notes: TextIO | None = None
+    ) -> None:
         self.to_terminal = to_terminal
         self.colour = colour
+        #: Where lines from chatd-client itself go: standard error, not the server's lines.
+        self.notes = notes
         self.outgoing = Outgoing()
         self._closing = False
         self._closed: defer.Deferred[None] = defer.Deferred()
@@ -60,6 +67,15 @@ class PlainFace(LineReceiver):
         else:
             text = line.text
         self.transport.write(text.encode("utf-8", "replace") + b"\n")
+
+    def show_note(self, text: str) -> None:
+        """A line from chatd-client itself (a hint), on standard error, apart from the chat."""
+        notes = self.notes or sys.stderr
+        try:
+            notes.write(text + "\n")
+            notes.flush()
+        except OSError:
+            pass  # a hint is not worth failing over: standard error is closed or full
 
     def close(self) -> defer.Deferred[None]:
         """Stop reading, write out what is buffered; fires once standard output is flushed."""

@@ -12,6 +12,7 @@ otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from twisted.internet import defer
@@ -40,6 +41,12 @@ MAX_SERVER_LINE = 1 << 20
 #: Default bound on the wait for the server to close after our ``<quit>``.  The server reads a
 #: connection's lines in order and may throttle a fast sender, so a long pipe takes a while.
 DEFAULT_QUIT_TIMEOUT = 30.0
+#: How long a server may stay silent after the connection opens before a face may say so.  A
+#: chatd server prompts at once (a message of the day first at most); a TLS port waits for the
+#: ClientHello a plain client never sends, so the person would sit at a blank prompt.  Five
+#: seconds is well past any real server's first line, even across the world, and short enough
+#: that the person has not given up yet.
+SILENCE_SECONDS = 5.0
 
 
 class LineView(Protocol):
@@ -101,6 +108,13 @@ class ChatClientProtocol(LineReceiver):
     connection is made, and, when a ``name`` was given, the rest until the server welcomes us
     (the name answers the prompt first).  Once a quit is asked for, nothing more is sent after
     the quit line, and the wait for the server to close is bounded by ``quit_timeout``.
+
+    With ``hide_answered_prompt``, the username prompt that ``name`` answers is not shown (a
+    person did not ask that question); the default shows it, so a script's output is the
+    server's lines, unchanged.  ``on_name_refused(name, reason)`` is called when the server
+    refuses ``name`` and the person may type another.  ``on_silence(seconds)`` is called once if
+    the server sends nothing at all for ``silence_seconds`` after the connection opens; the
+    connection stays open.
     """
 
     delimiter = b"\n"
@@ -113,6 +127,10 @@ class ChatClientProtocol(LineReceiver):
         name: str | None = None,
         retry_name: bool = True,
         quit_timeout: float = DEFAULT_QUIT_TIMEOUT,
+        hide_answered_prompt: bool = False,
+        on_name_refused: Callable[[str, str], None] | None = None,
+        on_silence: Callable[[float], None] | None = None,
+        silence_seconds: float = SILENCE_SECONDS,
     ) -> None:
         self.view = view
         self.clock = clock
@@ -121,6 +139,11 @@ class ChatClientProtocol(LineReceiver):
         self._asked_name = name
         self._retry_name = retry_name
         self.quit_timeout = quit_timeout
+        self._hide_answered_prompt = hide_answered_prompt
+        self._on_name_refused = on_name_refused
+        self._on_silence = on_silence
+        self._silence_seconds = silence_seconds
+        self._silence: IDelayedCall | None = None
         #: Fires None after a clean goodbye; fails with a :class:`ClientStopped` otherwise.
         self.finished: defer.Deferred[None] = defer.Deferred()
         self._connected = False
@@ -185,10 +208,16 @@ class ChatClientProtocol(LineReceiver):
 
     def connectionMade(self) -> None:
         self._connected = True
+        if self._on_silence is not None:
+            self._silence = self.clock.callLater(self._silence_seconds, self._server_silent)
         if not self._hold_until_welcome:
             self._send_held()
         if self._quitting:
             self._start_quit_deadline()
+
+    def dataReceived(self, data: bytes) -> None:
+        self._stop_silence_timer()
+        super().dataReceived(data)
 
     def lineReceived(self, data: bytes) -> None:
         if data.endswith(b"\r"):
@@ -202,8 +231,10 @@ class ChatClientProtocol(LineReceiver):
             self.name = line.name
         elif line.kind is LineKind.GOODBYE and self._quit_sent:
             self._said_goodbye = True
-        self.view.show_line(line)
-        if line.kind is LineKind.PROMPT and self._asked_name and not self._name_answered:
+        answering = line.kind is LineKind.PROMPT and self._asked_name and not self._name_answered
+        if not (answering and self._hide_answered_prompt):
+            self.view.show_line(line)
+        if answering:
             self._name_answered = True
             self._write(self._asked_name)
         elif line.kind is LineKind.WELCOME and self._held:
@@ -216,6 +247,7 @@ class ChatClientProtocol(LineReceiver):
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self._connected = False
+        self._stop_silence_timer()
         if self._quit_deadline is not None and self._quit_deadline.active():
             self._quit_deadline.cancel()
         if self.finished.called:
@@ -255,6 +287,18 @@ class ChatClientProtocol(LineReceiver):
         else:
             # The person types names from now on; what they typed before waits for the welcome.
             self._hold_until_welcome = False
+            if self._on_name_refused is not None:
+                self._on_name_refused(name, reason)
+
+    def _server_silent(self) -> None:
+        self._silence = None
+        if self._on_silence is not None:
+            self._on_silence(self._silence_seconds)
+
+    def _stop_silence_timer(self) -> None:
+        if self._silence is not None and self._silence.active():
+            self._silence.cancel()
+        self._silence = None
 
     def _start_quit_deadline(self) -> None:
         if self._connected and self._quit_deadline is None:

@@ -30,7 +30,7 @@ from chatd.client.editor import CLEAR_ROW, InputLine, draw_above, draw_input
 from chatd.client.lines import ServerLine
 from chatd.client.outgoing import Outgoing
 from chatd.client.protocol import ChatClientProtocol
-from chatd.client.render import for_terminal, styled
+from chatd.client.render import DIM, RESET, for_terminal, styled
 
 __all__ = ["TerminalFace", "raw_terminal", "terminal_width"]
 
@@ -118,6 +118,16 @@ class TerminalFace(TerminalProtocol):
         self._write(
             draw_above(styled(line, self.colour, name), self.prompt, self.input, self.width())
         )
+
+    def show_note(self, text: str) -> None:
+        """A line from chatd-client itself (a hint), above the input row like a server line.
+
+        Standard error is this same terminal, so writing there would break into the input row.
+        """
+        shown = for_terminal(text)
+        if self.colour:
+            shown = f"{DIM}{shown}{RESET}"
+        self._write(draw_above(shown, self.prompt, self.input, self.width()))
 
     def close(self) -> defer.Deferred[None]:
         """Clear the input row and let go of the terminal; fires once the output is flushed."""

@@ -19,7 +19,12 @@ from twisted.python.failure import Failure
 from chatd.client.connection import ServerAddress, cannot_connect, client_endpoint, is_tls_failure
 from chatd.client.lines import LineKind, ServerLine
 from chatd.client.outgoing import Outgoing
-from chatd.client.protocol import ChatClientProtocol, ServerClosed, is_quit_command
+from chatd.client.protocol import (
+    SILENCE_SECONDS,
+    ChatClientProtocol,
+    ServerClosed,
+    is_quit_command,
+)
 from chatd.gui.roster import Roster
 from chatd.gui.styling import own_line, server_line, status_line
 from chatd.gui.window import ChatWindow
@@ -38,6 +43,8 @@ class GuiFace:
 
     #: A person is there to type another name if the server refuses one.
     interactive = True
+    #: How long a plain connection may hear nothing before the window suggests TLS.
+    silence_seconds = SILENCE_SECONDS
 
     def __init__(
         self,
@@ -69,8 +76,16 @@ class GuiFace:
             return
         self.window.hide_banner()
         self.window.show(status_line(f"Connecting to {self.address} as {self.name} ..."))
+        # The prompt is answered with our name; "Connecting ... as NAME" already says so.
         client = ChatClientProtocol(
-            self, self.reactor, name=self.name, retry_name=True, quit_timeout=self.quit_timeout
+            self,
+            self.reactor,
+            name=self.name,
+            retry_name=True,
+            quit_timeout=self.quit_timeout,
+            hide_answered_prompt=True,
+            on_silence=None if self.address.tls else self._server_silent,
+            silence_seconds=self.silence_seconds,
         )
         self.client, self.outgoing, self._live = client, Outgoing(), True
         self.outgoing.attach(client)
@@ -124,6 +139,15 @@ class GuiFace:
 
     def _connected(self, client: ChatClientProtocol) -> None:
         client.finished.addBoth(self._finished)
+
+    def _server_silent(self, seconds: float) -> None:
+        """Nothing at all from the server yet: a TLS port waits for us to start TLS."""
+        self.window.show(
+            status_line(
+                f"No answer from {self.address} after {seconds:g} s. If it is a TLS port, "
+                "quit and connect with TLS (chatd-gui --tls)."
+            )
+        )
 
     def _not_connected(self, failure: Failure) -> None:
         self._live = False

@@ -22,7 +22,10 @@ DEFAULT_QUIT_TIMEOUT = 10.0
 
 
 class Options(client_options.Options):
-    synopsis = "Usage: chatd-gui [HOST] [-p PORT] [-n NAME] [--tls [--ca FILE | --insecure]]"
+    synopsis = (
+        "Usage: chatd-gui [HOST] [-p PORT] [-n NAME] [--tls [--ca FILE | --insecure]]"
+        " [--quit-timeout SECONDS]"
+    )
     longdesc = (
         "Chat on a chatd server in a window. With a name (-n) it connects at once; otherwise "
         "a connect form opens, filled in from the other arguments. Closing the window leaves "

@@ -3,6 +3,10 @@
 Only Tk here; what to show comes from :mod:`chatd.gui.styling` and :mod:`chatd.gui.roster`, and
 what the buttons do from the callbacks the face passes in.  The message view keeps following
 new lines unless the person has scrolled up to read; the entry field keeps the keyboard focus.
+
+A view that gets shorter or narrower (a smaller window, the banner taking room above it) keeps
+its top line where it was, which pushes the newest lines out of sight and would end the
+following; so when the view changes size, it goes back to the bottom if it was there.
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ class ChatWindow:
         self.root = root
         self._on_send = on_send
         self._lines = 0
+        #: Whether the view showed the last line when it was last drawn (before any resize).
+        self._drawn_at_bottom = True
         self._typed = InputLine()
         root.title("chatd")
         root.minsize(420, 260)
@@ -96,9 +102,10 @@ class ChatWindow:
             font=self._fonts["normal"],
         )
         self.text.grid(row=0, column=0, sticky="nsew")
-        scroll = ttk.Scrollbar(messages, orient="vertical", command=self.text.yview)
-        scroll.grid(row=0, column=1, sticky="ns")
-        self.text.configure(yscrollcommand=scroll.set)
+        self._scrollbar = ttk.Scrollbar(messages, orient="vertical", command=self.text.yview)
+        self._scrollbar.grid(row=0, column=1, sticky="ns")
+        self.text.configure(yscrollcommand=self._view_drawn)
+        self.text.bind("<Configure>", self._view_resized, add="+")
         for tag, look in TAG_LOOKS.items():
             options = dict(look)
             if "font" in options:
@@ -232,6 +239,20 @@ class ChatWindow:
 
     def _scroll(self, pages: int) -> None:
         self.text.yview_scroll(pages, "pages")
+
+    def _view_drawn(self, first: str, last: str) -> None:
+        """The text's yscrollcommand, called after each redraw: move the scrollbar, note the end."""
+        self._scrollbar.set(first, last)
+        self._drawn_at_bottom = float(last) >= 1.0
+
+    def _view_resized(self, event: tkinter.Event) -> None:
+        """The view changed size: if it was showing the last line, it goes on showing it.
+
+        Tk delivers the new size before it redraws, so :attr:`_drawn_at_bottom` still says
+        where the view was at the old size.
+        """
+        if self._drawn_at_bottom:
+            self.text.see("end")
 
     def _message_user(self, event: tkinter.Event) -> str:
         """Double-clicking a name starts a private message to it in the entry."""

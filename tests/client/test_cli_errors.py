@@ -28,6 +28,18 @@ def test_refused_port(run_client):
     assert done.stdout == b""
 
 
+def test_bracketed_ipv6_host(run_client):
+    """``chatd-client '[::1]'`` connects to ::1 and names it once bracketed, as ``[::1]:PORT``."""
+    with socket.socket(socket.AF_INET6) as probe:
+        probe.bind(("::1", 0))
+        port = probe.getsockname()[1]
+    done = run_client("[::1]", "-p", str(port))
+    assert done.returncode == 1
+    assert done.stderr.decode() == (
+        f"chatd-client: cannot connect to [::1]:{port}: connection refused\n"
+    )
+
+
 def test_unknown_host(run_client):
     """A name that does not resolve prints one line and exits 1."""
     done = run_client("nosuch.invalid", "-p", "33000")

@@ -30,3 +30,22 @@ def test_half_typed_line_survives_an_incoming_message(server_port, peers, termin
     lflags = alice.settings_now()[3]
     assert lflags & termios.ECHO and lflags & termios.ICANON  # the terminal is back as it was
     assert alice.settings_now() == alice.settings_before
+
+
+def test_with_a_name_the_prompt_is_not_shown_and_a_refusal_says_what_to_do(
+    server_port, terminal_client
+):
+    """-n answers the prompt unseen; if the server refuses the name, a hint says to type another."""
+    rooted = terminal_client("-p", str(server_port), "-n", "root")
+    hint = "chatd-client: type another username and press Enter"
+    screen = rooted.wait_screen(lambda s: hint in s.rows(), "no hint after the refused name")
+    assert "* Please enter a username:" not in screen.rows()
+    assert screen.rows()[-3:] == [
+        "! the username root is reserved, please choose another",
+        hint,
+        ">",
+    ]
+    rooted.keys(b"rooty\r")
+    rooted.wait_screen(lambda s: s.rows()[-1:] == ["rooty>"], "the typed name was not taken")
+    rooted.keys(b"\x04")
+    assert rooted.wait_exit() == 0

@@ -6,6 +6,8 @@ import datetime
 from pathlib import Path
 
 import pytest
+import pytest_twisted
+from twisted.internet import defer
 
 WELCOME = "* Welcome {}! If you ever want to quit, type <quit> to exit."
 
@@ -127,3 +129,68 @@ def test_tls_client_on_a_plain_port(server_port, tls_files, run_client):
     assert done.returncode == 1
     assert "TLS handshake failed" in done.stderr.decode()
     assert "Traceback" not in done.stderr.decode()
+
+
+class RecordingFace:
+    """A face for ``_chat`` with nobody at it: remembers lines and notes, and when they came."""
+
+    interactive = False
+
+    def __init__(self) -> None:
+        self.client = None
+        self.lines: list[str] = []
+        self.notes: list[tuple[str, bool]] = []
+
+    def attach(self, client) -> None:
+        self.client = client
+
+    def show_line(self, line) -> None:
+        self.lines.append(line.text)
+
+    def show_note(self, text: str) -> None:
+        self.notes.append((text, self.client.is_connected))
+        self.client.give_up()  # seen what we came for; the real client goes on waiting
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_plain_client_on_a_tls_port_suggests_tls(tls_port):
+    """Against a TLS port a plain client hears nothing; after the delay it suggests --tls."""
+    from twisted.internet import reactor
+
+    from chatd.client.main import _chat
+    from chatd.client.options import Options
+
+    options = Options()
+    options.parseOptions(["127.0.0.1", "-p", str(tls_port), "-n", "tess"])
+    face = RecordingFace()
+    status = await defer.ensureDeferred(_chat(reactor, options, face, False, 0.3)).addTimeout(
+        10, reactor
+    )
+    assert face.notes == [
+        (
+            f"chatd-client: no answer from 127.0.0.1:{tls_port} after 0.3 s; "
+            "if it is a TLS port, try --tls",
+            True,  # still connected: the hint does not give up on the server
+        )
+    ]
+    assert face.lines == []
+    assert status == (1, None)
+
+
+@pytest_twisted.ensureDeferred
+async def test_no_tls_hint_from_a_server_that_answers(server_port):
+    """A chatd server prompts at once, so a plain client on a plain port never gets the hint."""
+    from twisted.internet import reactor, task
+
+    from chatd.client.main import _chat
+    from chatd.client.options import Options
+
+    options = Options()
+    options.parseOptions(["127.0.0.1", "-p", str(server_port), "-n", "quiet"])
+    face = RecordingFace()
+    chatting = defer.ensureDeferred(_chat(reactor, options, face, False, 0.3))
+    await task.deferLater(reactor, 1.0)
+    assert face.notes == []
+    assert "* Please enter a username:" in face.lines
+    face.client.quit()
+    assert await chatting.addTimeout(10, reactor) == (0, None)

@@ -29,6 +29,19 @@ def test_address_text():
     assert str(ServerAddress("::1", 4000)) == "[::1]:4000"
 
 
+@pytest.mark.parametrize("host", ["[::1]", "::1"])
+def test_a_bracketed_ipv6_host_is_the_address_inside(host):
+    """``[::1]``, as people write it next to a port, is the host ::1, not double-bracketed."""
+    address = ServerAddress(host, 4000)
+    assert address.host == "::1"
+    assert str(address) == "[::1]:4000"
+
+
+def test_brackets_around_anything_but_an_ipv6_address_stay():
+    """Only an IPv6 literal loses its brackets; anything else is left for the lookup to refuse."""
+    assert ServerAddress("[example.org]", 4000).host == "[example.org]"
+
+
 def test_plain_tcp_uses_a_hostname_endpoint():
     """Without TLS the endpoint is a HostnameEndpoint, which handles names, IPv4 and IPv6."""
     endpoint = client_endpoint(MemoryReactorClock(), ServerAddress("localhost", 4000))

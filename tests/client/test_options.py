@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from twisted.python import usage
 
@@ -116,3 +118,24 @@ def test_port_number():
     for bad in ("0", "65536", "http"):
         with pytest.raises(ValueError):
             port_number(bad)
+
+
+def test_a_bracketed_ipv6_host():
+    """``chatd-client '[::1]'`` connects to ::1 and names it ``[::1]:PORT`` in messages."""
+    options = Options()
+    options.parseOptions(["[::1]", "-p", "4000"])
+    assert options.address().host == "::1"
+    assert str(options.address()) == "[::1]:4000"
+
+
+@pytest.mark.parametrize("options_class", ["chatd.client.options", "chatd.gui.options"])
+def test_the_readme_usage_line_is_the_help_synopsis(options_class):
+    """The usage line in the README's section for each program is what ``--help`` prints."""
+    import importlib
+
+    options = importlib.import_module(options_class).Options()
+    program = options.synopsis.split()[1]
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split(f"\n## {program}\n", 1)[1].split("\n## ", 1)[0]
+    usage_lines = [line for line in section.splitlines() if line.startswith(f"{program} [")]
+    assert usage_lines == [options.synopsis.removeprefix("Usage: ")]

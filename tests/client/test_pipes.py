@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from twisted.internet import task
 from twisted.internet.testing import StringTransport
 
@@ -88,3 +90,12 @@ def test_close_flushes_and_fires():
     pipes.face.connectionLost(None)
     assert closed.called
     assert pipes.sent() == b""  # closing on purpose is not the end of input
+
+
+def test_notes_go_to_standard_error_not_among_the_server_lines():
+    """A line from chatd-client itself goes to its notes stream, apart from the chat."""
+    notes = io.StringIO()
+    pipes = Pipes(notes=notes).connect()
+    pipes.face.show_note("chatd-client: a hint")
+    assert notes.getvalue() == "chatd-client: a hint\n"
+    assert pipes.stdio.value() == b""

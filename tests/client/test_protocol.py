@@ -322,3 +322,65 @@ def test_giving_up_when_connected_drops_the_connection(wire):
     wire.server_closes(error.ConnectionLost)
     assert len(wire.outcomes) == 1
     assert wire.clock.getDelayedCalls() == []
+
+
+def test_the_answered_prompt_can_be_kept_from_the_face():
+    """With hide_answered_prompt the prompt that --name answers is not shown; the rest are."""
+    wire = Wire(name="bot", hide_answered_prompt=True).connect()
+    wire.receive(b"* message of the day\r\n" + PROMPT + welcome("bot"))
+    assert [line.kind for line in wire.view.lines] == [LineKind.NOTICE, LineKind.WELCOME]
+    assert wire.sent() == ["bot"]
+
+
+def test_a_prompt_nobody_answered_is_shown_even_when_hiding():
+    """After a refused name the person answers; a prompt the core does not answer is shown."""
+    wire = Wire(hide_answered_prompt=True).connect()
+    wire.receive(PROMPT)
+    assert [line.kind for line in wire.view.lines] == [LineKind.PROMPT]
+
+
+def test_a_refused_name_is_reported_when_the_person_can_type_another():
+    """on_name_refused hears the name and the server's reason, after the error is shown."""
+    refused = []
+    wire = Wire(name="root", retry_name=True, on_name_refused=lambda *r: refused.append(r))
+    wire.connect()
+    wire.receive(PROMPT)
+    wire.receive(b"! the username root is reserved, please choose another\r\n")
+    assert refused == [("root", "the username root is reserved, please choose another")]
+    assert wire.view.texts()[-1].startswith("! the username root")
+    wire.client.send("rooty")
+    wire.receive(b"! the username rooty is taken, please choose another\r\n")
+    assert len(refused) == 1  # names the person types get the server's answer alone
+
+
+def test_a_silent_server_is_reported_once_and_the_connection_kept():
+    """No byte at all for silence_seconds calls on_silence once; the wait goes on."""
+    silent = []
+    wire = Wire(on_silence=silent.append, silence_seconds=5).connect()
+    wire.clock.advance(4.9)
+    assert silent == []
+    wire.clock.advance(0.1)
+    assert silent == [5]
+    wire.clock.advance(60)
+    assert silent == [5]
+    assert not wire.transport.disconnecting
+    wire.receive(PROMPT)
+    assert wire.view.texts() == ["* Please enter a username:"]
+
+
+def test_any_byte_from_the_server_means_it_is_not_silent():
+    """Even half a line from the server stops the silence timer."""
+    silent = []
+    wire = Wire(on_silence=silent.append, silence_seconds=5).connect()
+    wire.receive(b"* Please ent")
+    wire.clock.advance(10)
+    assert silent == []
+
+
+def test_the_silence_timer_ends_with_the_connection():
+    """A connection that closes before the delay leaves no timer behind."""
+    silent = []
+    wire = Wire(on_silence=silent.append, silence_seconds=5).connect()
+    wire.client.connectionLost(Failure(error.ConnectionDone()))
+    assert wire.clock.getDelayedCalls() == []
+    assert silent == []

@@ -187,3 +187,10 @@ def test_terminal_going_away_leaves(session):
     """If the terminal disappears (a hang-up), the client quits cleanly."""
     session.keyboard.connectionLost(None)
     assert session.sent() == ["<quit>"]
+
+
+def test_a_note_appears_above_the_half_typed_line(session):
+    """A line from chatd-client itself is printed above the input row, which is redrawn."""
+    session.keys("half")
+    session.face.show_note("chatd-client: a hint")
+    assert session.look()[-2:] == ["chatd-client: a hint", "alice> half"]

@@ -6,6 +6,8 @@ peers receive is read from their sockets and what the window shows is read from 
 
 from __future__ import annotations
 
+import socket
+
 import pytest_twisted
 from gui_harness import WELCOME, until
 
@@ -235,3 +237,32 @@ async def test_typing_quit_leaves_with_the_reason(server_port, open_gui, live_pe
     type_and_enter(gui, "/quit off to lunch")
     await nora.expect("* tad has left the chat (off to lunch)")
     await until(lambda: gui.closed.called, "the face did not close")
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_prompt_our_name_answers_is_not_shown(server_port, open_gui, live_peers):
+    """The window answers the username prompt itself, so the prompt is not in the view."""
+    gui = open_gui(server_port, "pia")
+    await shown(gui, WELCOME.format("pia"))
+    assert "* Please enter a username:" not in view_lines(gui)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_silent_server_gets_a_tls_hint(open_gui, monkeypatch):
+    """A server that says nothing (a TLS port, say) is pointed out; the connection stays open."""
+    from chatd.gui.face import GuiFace
+
+    monkeypatch.setattr(GuiFace, "silence_seconds", 0.3)
+    with socket.socket() as mute:  # accepts connections (the kernel does), says nothing
+        mute.bind(("127.0.0.1", 0))
+        mute.listen()
+        port = mute.getsockname()[1]
+        gui = open_gui(port, "tia")
+        hint = (
+            f"No answer from 127.0.0.1:{port} after 0.3 s. If it is a TLS port, "
+            "quit and connect with TLS (chatd-gui --tls)."
+        )
+        await shown(gui, hint)
+        assert STATUS in tags_at(gui, hint)
+        assert gui.client.is_connected
+        assert not gui.window.banner_shown
