@@ -76,7 +76,8 @@ def test_hub_refuses_colliding_names(room):
 
 
 @pytest.mark.parametrize(
-    "name", ["Zoë", "José", "Дмитрий", "山田", "さくら", "हिन्दी", "日本語かな", "한국어", "Ali", "Ελένη"]
+    "name",
+    ["Zoë", "José", "Дмитрий", "山田", "さくら", "हिन्दी", "日本語かな", "한국어", "Ali", "Ελένη"],
 )
 def test_names_in_other_scripts_are_accepted(name):
     """One script, or Han with kana (Japanese), is a good name, whatever the script."""
@@ -108,7 +109,7 @@ def test_mixed_scripts_are_refused(name):
 )
 def test_names_that_look_reserved_are_refused(name):
     """A reserved name written with look-alike or invisible characters is still refused."""
-    with pytest.raises(NameRefused, match="reserved|invisible"):
+    with pytest.raises(NameRefused, match=r"reserved|invisible"):
         check_name(name)
 
 
