@@ -1,8 +1,14 @@
 """Username rules: what a name may look like and when two names are the same.
 
-Two names collide when their keys match.  The key is the NFKC normalisation of the case-folded
-NFKC form, so ``Alice``, ``ALICE`` and fullwidth ``ａｌｉｃｅ`` are one name.  Every comparison of
-names goes through :func:`name_key`; nothing else in chatd lowercases a name.
+Two names collide when their keys match or their look-alike keys do.  The key is the NFKC
+normalisation of the case-folded NFKC form, so ``Alice``, ``ALICE`` and fullwidth ``ａｌｉｃｅ`` are
+one name; the look-alike key (:func:`chatd.core.lookalike.lookalike_key`, which the directory of
+users files them under too) makes ``аlice`` with a Cyrillic ``а`` and ``AIice`` with a capital
+``I`` the same name as well.  Every comparison of names
+goes through these two keys; nothing else in chatd lowercases a name.
+
+The rules are meant for any name people choose (room names too): :func:`check_name` returns the
+key or raises :class:`NameRefused` with a reason a person can act on.
 """
 
 from __future__ import annotations
@@ -10,8 +16,11 @@ from __future__ import annotations
 import unicodedata
 
 from chatd.core.errors import NameRefused
+from chatd.core.lookalike import is_invisible, scripts_mixed, skeleton
 
 MAX_NAME_LENGTH = 24
+#: Combining marks one letter of a name may carry (Vietnamese needs 2, Tibetan stacks up to 4).
+MAX_NAME_MARKS = 4
 
 #: Names that would let someone pose as the server or its staff.  Compared by key.  The second
 #: group are the first words of the server's own notices: ``/me`` renders as ``* NAME ACTION``,
@@ -42,6 +51,9 @@ RESERVED_NAMES = frozenset(
     }
 )
 
+#: The reserved names by look-alike key, so that ``ѕerver`` with a Cyrillic ``ѕ`` is reserved too.
+_RESERVED_SKELETONS = frozenset(skeleton(name) for name in RESERVED_NAMES)
+
 _PUNCTUATION = frozenset("_-.")
 
 
@@ -61,6 +73,15 @@ def _is_name_char(char: str) -> bool:
     return _is_letter_or_digit(char) or char in _PUNCTUATION or unicodedata.category(char)[0] == "M"
 
 
+def _most_marks(name: str) -> int:
+    """The longest run of combining marks in ``name``, counted on its decomposed form."""
+    most = run = 0
+    for char in unicodedata.normalize("NFD", name):
+        run = run + 1 if unicodedata.category(char)[0] == "M" else 0
+        most = max(most, run)
+    return most
+
+
 def check_name(name: str) -> str:
     """Return the key of ``name`` if it is a well-formed, unreserved username.
 
@@ -70,11 +91,19 @@ def check_name(name: str) -> str:
         raise NameRefused("a username needs at least one character")
     if len(name) > MAX_NAME_LENGTH:
         raise NameRefused(f"that username is too long (at most {MAX_NAME_LENGTH} characters)")
+    if not name.isascii() and any(is_invisible(char) for char in name):
+        raise NameRefused("a username may not contain invisible characters")
     if not all(_is_name_char(char) for char in name):
         raise NameRefused("a username may contain only letters, digits, '_', '-' and '.'")
     if not _is_letter_or_digit(name[0]):
         raise NameRefused("a username must start with a letter or a digit")
+    if not name.isascii() and _most_marks(name) > MAX_NAME_MARKS:
+        raise NameRefused(
+            f"a username may have at most {MAX_NAME_MARKS} combining marks on one letter"
+        )
     key = name_key(name)
-    if key in RESERVED_NAMES:
+    if key in RESERVED_NAMES or {skeleton(name), skeleton(key)} & _RESERVED_SKELETONS:
         raise NameRefused(f"the username {name} is reserved, please choose another")
+    if scripts_mixed(name):
+        raise NameRefused("a username may not mix scripts, such as Latin and Cyrillic letters")
     return key
