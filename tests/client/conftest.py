@@ -117,7 +117,12 @@ class Output:
 @pytest.fixture(scope="module")
 def server_port(module_daemon) -> int:
     """The port of a plain TCP daemon on 127.0.0.1 shared by one test module, history off."""
-    return module_daemon("chatd", "--listen", f"tcp:0:{LOCAL}", "--history", "0").ports()[0]
+    # Every window (or client) of the module connects from 127.0.0.1, one after another:
+    # the per-address limits would count them as one person cycling through connections.
+    return module_daemon(
+        "chatd", "--listen", f"tcp:0:{LOCAL}", "--history", "0",
+        "--max-per-ip", "0", "--arrival-rate", "0",
+    ).ports()[0]  # fmt: skip
 
 
 class Client:

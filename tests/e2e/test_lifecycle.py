@@ -73,3 +73,11 @@ def test_tac_serves_chat_with_options_from_the_environment(daemon, peers):
     server.signal(signal.SIGTERM)
     assert rosa.expect_eof() == b"* server is shutting down\r\n"
     assert server.wait_exit(EXIT_WITHIN) == -signal.SIGTERM
+
+
+def test_tac_refuses_bad_options_in_one_line(run_twistd):
+    """A wrong CHATD_OPTIONS is one line naming the option, not a traceback, with status 1."""
+    result = run_twistd("-ny", str(TAC), "--pidfile=", env={"CHATD_OPTIONS": "--port nope"})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "--port wants a whole number, not 'nope'" in result.stderr
