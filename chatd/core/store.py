@@ -70,7 +70,9 @@ class Store(Protocol):
         """Remember a room created now, shown as ``name`` from now on (and after a restart)."""
 
     def append(self, line: StoredLine, durable: Callable[[StoredLine], None]) -> None:
-        """Keep ``line`` (of a room already added); call ``durable(line)`` once it would survive the process being killed.
+        """Keep ``line``, of a room already added; call ``durable(line)`` once it is safe.
+
+        Safe means it would survive the process being killed.
 
         Lines are made durable in the order they were appended.  A store that cannot write keeps
         the line and tries again: it never calls ``durable`` for a line it has not stored.
