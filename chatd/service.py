@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Sequence
+from typing import Protocol
 
 from twisted.application.service import MultiService
 from twisted.internet import defer
@@ -11,18 +12,28 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
 from chatd.core.hub import Hub
-from chatd.doors.line import LineDoorFactory
+from chatd.core.store import Store
 
 #: How long connections get to flush their goodbyes before they are dropped.
 SHUTDOWN_GRACE_SECONDS = 3.0
+
+
+class Door(Protocol):
+    """What the service needs of a door (a factory of connections): to know when all are closed,
+    and to drop them all."""
+
+    def all_closed(self) -> defer.Deferred[None]: ...
+
+    def abort_all(self) -> None: ...
 
 
 class ChatService(MultiService):
     """Owns the hub; its children are the listening endpoints of the doors.
 
     Stopping first stops every listener, then tells each connection the server is shutting down,
-    waits for the connections to close, and drops any that have not after the grace period.
-    twistd waits for the Deferred that :meth:`stopService` returns before it exits.
+    waits for the connections to close, and drops any that have not after the grace period; then
+    it closes the store, which writes every line it was given first.  twistd waits for the
+    Deferred that :meth:`stopService` returns before it exits.
 
     With ``freeze_startup_objects``, starting also takes the objects that exist by then out of the
     cyclic garbage collector's sight until the service stops.  A full collection walks every
@@ -37,13 +48,16 @@ class ChatService(MultiService):
     def __init__(
         self,
         hub: Hub,
-        doors: Sequence[LineDoorFactory],
+        doors: Sequence[Door],
         grace: float = SHUTDOWN_GRACE_SECONDS,
         reactor: IReactorTime | None = None,
         freeze_startup_objects: bool = False,
+        store: Store | None = None,
     ) -> None:
         super().__init__()
         self.hub = hub
+        #: Closed last, once every connection is: so every line received is written first.
+        self.store = store
         self.doors = tuple(doors)
         self.grace = grace
         self.freeze_startup_objects = freeze_startup_objects
@@ -64,7 +78,15 @@ class ChatService(MultiService):
             gc.unfreeze()
         d = defer.maybeDeferred(super().stopService)
         d.addCallback(lambda _: self._close_connections())
+        d.addBoth(self._close_store)
         return d
+
+    def _close_store(self, result: object) -> object:
+        if self.store is None:
+            return result
+        closed: defer.Deferred[None] = defer.Deferred()
+        self.store.close(lambda: closed.callback(None))
+        return closed.addCallback(lambda _: result)
 
     def _close_connections(self) -> defer.Deferred[None]:
         self.hub.shutdown()

@@ -73,6 +73,10 @@ LIMIT_OPTIONS = [
      "Private messages per second one user may receive from everyone (0: no limit)."),
     ("private-burst", "private_burst", int, 1,
      "Private messages one user may receive at once before --private-rate applies."),
+    ("max-rooms-per-user", "max_rooms_per_user", int, 1,
+     "Rooms one user may be in at once."),
+    ("max-rooms", "max_rooms", int, 1,
+     "Rooms with people in them at once, server-wide."),
 ]  # fmt: skip
 
 
