@@ -27,6 +27,10 @@ from __future__ import annotations
 import os
 import sqlite3
 
+from twisted.logger import Logger
+
+log = Logger()
+
 #: The version this chatd writes.  A database at a higher one is refused.
 VERSION = 2
 
@@ -133,6 +137,13 @@ def migrate(connection: sqlite3.Connection, path: str) -> int:
         return 0
     for version in range(found, VERSION):
         _in_transaction(connection, path, MIGRATIONS[version], version + 1)
+    if found < VERSION:
+        log.info(
+            "migrated the database {where} from schema version {old} to {new}",
+            where=describe(path),
+            old=found,
+            new=VERSION,
+        )
     return found
 
 
