@@ -65,6 +65,8 @@ class SQLiteStore:
         self._group = GroupCommit(self._runner, clock, self._commit, self._where)
         self._retention = Retention(self._runner, clock, self._purge, history_days, self._where)
         self._closed = False
+        #: Set on the writer thread once its connection is closed for good.
+        self._shut_down = False
         if path == ":memory:":
             self.log.info("keeping history in memory only (--db :memory:)")
         else:
@@ -164,6 +166,8 @@ class SQLiteStore:
     # -- the writer thread's side ---------------------------------------------------------
 
     def _connection(self) -> sqlite3.Connection:
+        if self._shut_down:
+            raise RuntimeError(f"the store of {self._where} is closed")
         if self._writer is None:
             self._writer = schema.connect(self._path, self._busy_timeout)
         return self._writer
@@ -240,6 +244,7 @@ class SQLiteStore:
         for db in {self._reader, self._writer} - {None}:
             db.close()
         self._reader = self._writer = None
+        self._shut_down = True
 
 
 def _lines(room: str, rows: list[tuple]) -> list[StoredLine]:
