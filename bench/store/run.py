@@ -121,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             for rate in rates
         ]
-        starts.append(lambda done: burst(os.path.join(where, "burst.db"), options.burst, done))
+        if options.burst > 0:
+            starts.append(lambda done: burst(os.path.join(where, "burst.db"), options.burst, done))
 
         def next_run() -> None:
             if starts:
