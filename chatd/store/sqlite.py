@@ -55,9 +55,10 @@ class SQLiteStore:
         clock: IReactorTime | None = None,
         busy_timeout: float = BUSY_TIMEOUT,
     ) -> None:
-        self._path = path
+        # Absolute, because the writer opens it later: after twistd has changed to --rundir.
+        self._path = schema.describe(path)
         self._busy_timeout = busy_timeout
-        self._where = schema.describe(path)
+        self._where = self._path
         self._reader: sqlite3.Connection | None = schema.connect(path, busy_timeout)
         self._writer: sqlite3.Connection | None = self._reader if path == ":memory:" else None
         self._runner = runner if runner is not None else WriterThread(reactor)

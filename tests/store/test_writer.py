@@ -207,3 +207,34 @@ def test_close_gives_up_on_a_database_that_stays_broken(sqlite, durables, log_ca
     log_capture.events.clear()
     other.execute("ROLLBACK")
     other.close()
+
+
+def test_relative_path_is_kept_after_a_change_of_directory(sqlite, tmp_path, monkeypatch, durables):
+    """A relative ``--db`` names the file in the directory chatd started in, even after a chdir."""
+    first, later = tmp_path / "start", tmp_path / "rundir"
+    first.mkdir()
+    later.mkdir()
+    monkeypatch.chdir(first)
+    sqlite.path = "chatd.db"
+    store = sqlite.open()
+    store.load(0)
+    monkeypatch.chdir(later)
+    store.add_room("dev", "#Dev")
+    store.append(line(1), durables())
+    sqlite.close(store)
+    assert stored_seqs(str(first / "chatd.db")) == [1]
+    assert not (later / "chatd.db").exists()
+
+
+def test_memory_database_keeps_lines_while_running(sqlite, durables):
+    """``:memory:`` works as a store with no file at all: durable, history, close."""
+    sqlite.path = ":memory:"
+    store = opened(sqlite)
+    done = durables()
+    for seq in range(1, 6):
+        store.append(line(seq), done)
+    found = []
+    store.history("dev", 6, 2, found.append)
+    assert done.seqs == [1, 2, 3, 4, 5]
+    assert [x.seq for x in found[0]] == [4, 5]
+    sqlite.close(store)
