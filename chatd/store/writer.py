@@ -194,8 +194,9 @@ class GroupCommit:
             return
         self._last_warning = (error, now)
         self.log.warn(
-            "cannot write to the database {where} ({error}); {count} lines wait for it,"
-            " their receipts too; trying again (attempt {attempts}, failing for {seconds:.0f} s)",
+            "cannot write to the database {where} ({error}); {count} lines wait to be written,"
+            " and their receipts with them; trying again (attempt {attempts}, failing for"
+            " {seconds:.0f} s)",
             where=self._where,
             error=error,
             count=len(self._queue.rows),
