@@ -94,6 +94,14 @@ def chatd_version(twistd: Path) -> str:
         return "unknown"
 
 
+def shown(path: Path) -> str:
+    """``path`` relative to the current directory when it is under it, so tables can be shared."""
+    try:
+        return str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def raise_file_limit() -> None:
     """Up to the hard limit: scenarios hold a few thousand sockets."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -142,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         f"chatd attack scenarios (issue 13): {met} of {total} targets met",
         f"date     {started:%Y-%m-%d %H:%M} UTC, {(datetime.now(UTC) - started).seconds} s",
         f"command  {command}",
-        f"server   {args.twistd} (chatd {chatd_version(args.twistd)})",
+        f"server   {shown(args.twistd)} (chatd {chatd_version(args.twistd)})",
         "",
         format_table(rows),
     ]

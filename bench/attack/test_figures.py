@@ -1,5 +1,7 @@
 """The runner's pure parts: percentiles, targets, the table, and the choice of scenarios."""
 
+from pathlib import Path
+
 import pytest
 
 from bench.attack import run
@@ -105,3 +107,10 @@ def test_every_scenario_has_an_item_label():
     assert run.LABELS["one-address"] == "5e one-address"
     assert all(name in run.SCENARIOS for names in run.GROUPS.values() for name in names)
     assert sorted(name for names in run.GROUPS.values() for name in names) == sorted(run.SCENARIOS)
+
+
+def test_the_server_is_shown_relative_to_the_current_directory(tmp_path, monkeypatch):
+    """A twistd under the current directory is shown relative to it, another one as given."""
+    monkeypatch.chdir(tmp_path)
+    assert run.shown(tmp_path / ".venv" / "bin" / "twistd") == ".venv/bin/twistd"
+    assert run.shown(Path("/opt/other/bin/twistd")) == "/opt/other/bin/twistd"
