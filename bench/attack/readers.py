@@ -50,6 +50,18 @@ def close_all(conns: list[Conn]) -> None:
             conn.close()
 
 
+def memory_target(peak: float | None) -> Target:
+    """Back near the baseline: at most half the growth while output was pending, and 16 MiB.
+
+    How much of 2.2 MB the kernel takes for one reader varies from run to run, so the growth
+    while pending does too (13 to 34 MiB at 46ce2d7); a fixed bound alone could pass a server
+    that still holds everything. Never below 2 MiB, which is noise.
+    """
+    if peak is None:
+        return Target("max", 16)
+    return Target("max", round(max(2.0, min(16.0, peak / 2)), 1))
+
+
 async def stalled_readers(ctx: Context) -> list[Row]:
     """50 users with a 1 KiB receive buffer stop reading, get 2.2 MB of chat each, and quit."""
     name = "1b stalled-readers"
@@ -95,7 +107,7 @@ async def stalled_readers(ctx: Context) -> list[Row]:
         Row(name, "server RSS growth with output pending", peak, "MiB"),
         Row(name, f"stalled readers still in /who {wait}", listed, "", Target("max", 0)),
         Row(name, f"their connections still open {wait}", held, "", Target("max", 2)),
-        Row(name, f"server RSS growth {wait}", after, "MiB", Target("max", 16)),
+        Row(name, f"server RSS growth {wait}", after, "MiB", memory_target(peak)),
     ]  # fmt: skip
 
 

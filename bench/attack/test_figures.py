@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.attack import run
+from bench.attack import readers, run
 from bench.attack.figures import Row, Target, format_table, format_value, percentile, tally
 
 
@@ -114,3 +114,11 @@ def test_the_server_is_shown_relative_to_the_current_directory(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     assert run.shown(tmp_path / ".venv" / "bin" / "twistd") == ".venv/bin/twistd"
     assert run.shown(Path("/opt/other/bin/twistd")) == "/opt/other/bin/twistd"
+
+
+def test_stalled_readers_memory_target_is_half_the_pending_growth_within_bounds():
+    """Memory must fall to half its growth while output was pending, between 2 and 16 MiB."""
+    assert readers.memory_target(13.3) == Target("max", 6.7)
+    assert readers.memory_target(60.0) == Target("max", 16.0)
+    assert readers.memory_target(1.0) == Target("max", 2.0)
+    assert readers.memory_target(None) == Target("max", 16)
