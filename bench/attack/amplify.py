@@ -112,9 +112,12 @@ async def log_volume(ctx: Context) -> list[Row]:
     async with ctx.server("log-volume", []) as server:
         before = server.log_path.stat().st_size
         done = [0]
+        deadline = time.monotonic() + 30  # a server slowing the storm down must not stall us
 
         async def cycle_forever(count: int) -> None:
             for _ in range(count):
+                if time.monotonic() > deadline:
+                    return
                 conn = await connect(server.port)
                 try:
                     if await conn.until(PROMPT, 5) is not None:
@@ -166,13 +169,18 @@ async def newlines(ctx: Context) -> list[Row]:
 async def fill(port: int, sources: list[str], attempts: int) -> tuple[list[Conn], list[str]]:
     """Named idle users from ``sources`` in turn: the ones that joined, and the refusals."""
     held, refusals = [], []
+    silent = 0  # refusals in a row without an answer: a server that stalls us, not refuses
     for index in range(attempts):
+        if silent >= 20:
+            refusals.append("gave up")
+            continue
         conn = await connect(port, source=sources[index % len(sources)])
         answer = await conn.join(f"h{index}", 5)
         if answer == "ok":
             held.append(conn)
         else:
             refusals.append(answer)
+            silent = silent + 1 if answer in ("timeout", "no prompt") else 0
             conn.close()
     return held, refusals
 
