@@ -178,6 +178,7 @@ async def fill(port: int, sources: list[str], attempts: int) -> tuple[list[Conn]
         answer = await conn.join(f"h{index}", 5)
         if answer == "ok":
             held.append(conn)
+            silent = 0
         else:
             refusals.append(answer)
             silent = silent + 1 if answer in ("timeout", "no prompt") else 0
