@@ -174,7 +174,11 @@ async def fill(port: int, sources: list[str], attempts: int) -> tuple[list[Conn]
         if silent >= 20:
             refusals.append("gave up")
             continue
-        conn = await connect(port, source=sources[index % len(sources)])
+        try:
+            conn = await connect(port, source=sources[index % len(sources)])
+        except (OSError, TimeoutError) as error:
+            refusals.append(repr(error))
+            continue
         answer = await conn.join(f"h{index}", 5)
         if answer == "ok":
             held.append(conn)
@@ -187,7 +191,10 @@ async def fill(port: int, sources: list[str], attempts: int) -> tuple[list[Conn]
 
 
 async def served(port: int, source: str, name: str) -> bool:
-    conn = await connect(port, source=source)
+    try:
+        conn = await connect(port, source=source)
+    except (OSError, TimeoutError):
+        return False
     try:
         return await conn.join(name, 5) == "ok"
     finally:
