@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.attack.wire import Conn, connect
+from bench.attack.wire import Conn, bystander, connect
 from bench.soak.server import Server
 
 
@@ -76,10 +76,12 @@ class PrivatePairs:
         self.received: dict[tuple[str, int], int] = {}
         self.tasks: list[asyncio.Task] = []
         self.disconnected = 0
+        #: Error lines the users got, such as a refused private message.
+        self.refused = 0
 
     async def start(self, port: int) -> None:
         for name in self.names:
-            conn = await connect(port)
+            conn = await connect(port, bystander())
             answer = await conn.join(name)
             if answer != "ok":
                 raise RuntimeError(f"probe user {name} could not join: {answer}")
@@ -91,6 +93,8 @@ class PrivatePairs:
 
     def _reader(self):
         def on_line(line: str) -> None:
+            if line.startswith("! "):
+                self.refused += 1
             if not line.startswith("[private] "):
                 return
             sender, _, text = line[len("[private] ") :].partition(": ")

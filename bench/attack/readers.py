@@ -13,7 +13,7 @@ import time
 
 from bench.attack.context import Context
 from bench.attack.figures import Row, Target
-from bench.attack.wire import Conn, connect, open_fds, rss_kib
+from bench.attack.wire import Conn, bystander, connect, open_fds, rss_kib
 
 STALLERS = 50
 #: Enough that the kernel's send buffer for a stalled reader (about 1.6 MB of chat on loopback
@@ -32,14 +32,26 @@ def mib(kib: int | None, base: int | None) -> float | None:
     return None if kib is None or base is None else (kib - base) / 1024
 
 
-async def join_many(port: int, names: list[str], **options) -> list[Conn]:
+async def join_many(
+    port: int,
+    names: list[str],
+    source: str | None = None,
+    rcvbuf: int | None = None,
+    required: bool = True,
+) -> list[Conn]:
+    """Users by these names, each from ``source`` or else an address of its own.
+
+    With ``required`` a refusal stops the scenario; without, the ones that joined are returned.
+    """
     conns = []
     for name in names:
-        conn = await connect(port, **options)
+        conn = await connect(port, source or bystander(), rcvbuf)
         answer = await conn.join(name)
         if answer != "ok":
             conn.close()
-            raise RuntimeError(f"{name} could not join: {answer}")
+            if required:
+                raise RuntimeError(f"{name} could not join: {answer}")
+            continue
         conns.append(conn)
     return conns
 
@@ -162,7 +174,10 @@ async def paused_memory(ctx: Context) -> list[Row]:
         try:
             for start in range(0, PAUSED, 100):
                 batch = await asyncio.gather(
-                    *(connect(server.port) for _ in range(start, min(PAUSED, start + 100))),
+                    *(
+                        connect(server.port, bystander())
+                        for _ in range(start, min(PAUSED, start + 100))
+                    ),
                     return_exceptions=True,
                 )
                 conns += [conn for conn in batch if isinstance(conn, Conn)]

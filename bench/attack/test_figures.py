@@ -6,6 +6,7 @@ import pytest
 
 from bench.attack import readers, run
 from bench.attack.figures import Row, Target, format_table, format_value, percentile, tally
+from bench.attack.wire import bystander
 
 
 def test_percentile_is_nearest_rank():
@@ -122,3 +123,12 @@ def test_stalled_readers_memory_target_is_half_the_pending_growth_within_bounds(
     assert readers.memory_target(60.0) == Target("max", 16.0)
     assert readers.memory_target(1.0) == Target("max", 2.0)
     assert readers.memory_target(None) == Target("max", 16)
+
+
+def test_bystanders_come_from_addresses_and_networks_of_their_own():
+    """Measured users never share an address or a /24 with each other or with the attackers."""
+    addresses = [bystander() for _ in range(600)]
+    networks = {address.rsplit(".", 1)[0] for address in addresses}
+    assert len(networks) == len(addresses)
+    assert all(address.startswith("127.") for address in addresses)
+    assert not any(address.startswith(("127.0.", "127.1.")) for address in addresses)

@@ -11,6 +11,7 @@ get a small receive buffer before they connect. TLS clients (scenario 1) are blo
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import socket
 import ssl
@@ -20,6 +21,19 @@ import time
 PROMPT = "* Please enter a username:"
 WELCOME = "* Welcome "
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+_bystanders = itertools.count()
+
+
+def bystander() -> str:
+    """A loopback address of its own, for a client that is not the attacker.
+
+    Attackers connect from 127.0.0.1 (or 127.0.0.x when a scenario says so); everyone else, the
+    users whose service is measured, comes from an address and a /24 of its own (127.2.0.1,
+    127.2.1.1, ...), so that a server limiting connections per address or per network counts
+    only the attack against the attacker.
+    """
+    number = next(_bystanders) % (250 * 256)
+    return f"127.{2 + number // 256}.{number % 256}.1"
 
 
 class Conn:
