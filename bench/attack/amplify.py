@@ -28,6 +28,7 @@ CAPACITY = 200
 
 
 async def churn(ctx: Context) -> list[Row]:
+    """Each join and quit is two notices to every user: what one address's loop costs them."""
     name = "5a churn"
     async with ctx.server("churn", []) as server:
         online = await join_many(server.port, [f"u{index}" for index in range(ONLINE)])
@@ -70,6 +71,7 @@ async def churn(ctx: Context) -> list[Row]:
 
 
 async def msg_flood(ctx: Context) -> list[Row]:
+    """Flood control holds each flooder to its rate; does the victim survive twenty of them?"""
     name = "5b msg-flood"
     async with ctx.server("msg-flood", []) as server:
         pairs = PrivatePairs("vic", users=2)  # vic0 is the victim, vic1 a friend writing to it
@@ -112,6 +114,7 @@ async def msg_flood(ctx: Context) -> list[Row]:
 
 
 async def log_volume(ctx: Context) -> list[Row]:
+    """A connection storm from one address must not become a disk-filling log storm."""
     name = "5c log-volume"
     async with ctx.server("log-volume", []) as server:
         before = server.log_path.stat().st_size
@@ -148,6 +151,7 @@ async def log_volume(ctx: Context) -> list[Row]:
 
 
 async def newlines(ctx: Context) -> list[Row]:
+    """Empty lines are ignored, but each still costs work; with no flood control, how much?"""
     name = "5d newlines"
     async with ctx.server("newlines", ["--rate", "0"]) as server:
         pairs = PrivatePairs()
@@ -201,6 +205,7 @@ async def fill(port: int, sources: list[str], attempts: int) -> tuple[list[Conn]
 
 
 async def served(port: int, source: str, name: str) -> bool:
+    """Whether a user from ``source`` is welcomed."""
     try:
         conn = await connect(port, source=source)
     except (OSError, TimeoutError):
@@ -212,6 +217,7 @@ async def served(port: int, source: str, name: str) -> bool:
 
 
 async def one_address(ctx: Context) -> list[Row]:
+    """Idle named users from one address (then 30) fill ``--max-clients``: who else gets in?"""
     name = "5e one-address"
     args = ["--max-clients", str(CAPACITY)]
     rows: list[Row] = []

@@ -40,6 +40,7 @@ async def measured(pairs: PrivatePairs, pid: int, seconds: float) -> tuple[list[
 
 
 async def telnet_commands(ctx: Context) -> list[Row]:
+    """Others' latency with no attacker, then under each stream of telnet commands in turn."""
     name = "2 telnet"
     rows: list[Row] = []
     async with ctx.server("telnet", []) as server:

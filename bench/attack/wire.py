@@ -17,6 +17,7 @@ import socket
 import ssl
 import struct
 import time
+from collections.abc import Callable
 
 PROMPT = "* Please enter a username:"
 WELCOME = "* Welcome "
@@ -103,7 +104,7 @@ class Conn:
             return "timeout"
         return "closed"
 
-    async def drain(self, on_line=None) -> None:
+    async def drain(self, on_line: Callable[[str], None] | None = None) -> None:
         """Read until the server closes (or the task is cancelled), passing each line on."""
         loop = asyncio.get_running_loop()
         while True:
