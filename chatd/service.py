@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Sequence
+import signal
+from collections.abc import Callable, Sequence
+from types import FrameType
 
 from twisted.application.service import MultiService
 from twisted.internet import defer
@@ -41,6 +43,7 @@ class ChatService(MultiService):
         grace: float = SHUTDOWN_GRACE_SECONDS,
         reactor: IReactorTime | None = None,
         freeze_startup_objects: bool = False,
+        reload: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self.hub = hub
@@ -48,9 +51,16 @@ class ChatService(MultiService):
         self.grace = grace
         self.freeze_startup_objects = freeze_startup_objects
         self._reactor = reactor
+        #: Called on SIGHUP, in the reactor's thread (see :mod:`chatd.reload`); None: no handler.
+        self.reload = reload
+        self._previous_hangup: object = None
+        self._hangup_installed = False
 
     def startService(self) -> None:
         super().startService()
+        if self.reload is not None:
+            self._previous_hangup = signal.signal(signal.SIGHUP, self._hangup)
+            self._hangup_installed = True
         if self.freeze_startup_objects:
             gc.collect()
             gc.freeze()
@@ -59,7 +69,25 @@ class ChatService(MultiService):
                 count=gc.get_freeze_count(),
             )
 
+    def _hangup(self, signum: int, frame: FrameType | None) -> None:
+        """SIGHUP: reload once the reactor is between events.
+
+        A signal handler runs wherever the main thread happened to be, perhaps halfway through
+        a broadcast; callFromThread queues the reload and wakes the reactor, as Twisted's own
+        SIGINT handler does with its shutdown.
+        """
+        self._clock().callFromThread(self._reload)  # type: ignore[attr-defined]
+
+    def _reload(self) -> None:
+        if self.running and self.reload is not None:
+            self.reload()
+
     def stopService(self) -> defer.Deferred[None]:
+        if self._hangup_installed:
+            # None: installed outside Python, which cannot be restored; the default is closest.
+            previous = self._previous_hangup
+            signal.signal(signal.SIGHUP, signal.SIG_DFL if previous is None else previous)  # type: ignore[arg-type]
+            self._hangup_installed = False
         if self.freeze_startup_objects:
             gc.unfreeze()
         d = defer.maybeDeferred(super().stopService)
