@@ -86,7 +86,9 @@ class ChatService(MultiService):
         if self._hangup_installed:
             # None: installed outside Python, which cannot be restored; the default is closest.
             previous = self._previous_hangup
-            signal.signal(signal.SIGHUP, signal.SIG_DFL if previous is None else previous)  # type: ignore[arg-type]
+            if previous is None:
+                previous = signal.SIG_DFL
+            signal.signal(signal.SIGHUP, previous)  # type: ignore[arg-type]
             self._hangup_installed = False
         if self.freeze_startup_objects:
             gc.unfreeze()

@@ -252,10 +252,15 @@ class Hub:
         if (limits.private_rate, limits.private_burst) != (old.private_rate, old.private_burst):
             for session in self._sessions:
                 session.inbox = None
-        unnamed = [session for session in self._sessions if session.name is None]
+        unnamed: list[Session] = []
+        online: list[Session] = []  # not those who have left but are still closing
+        for session in self._sessions:
+            if session.key is None:
+                unnamed.append(session)
+            elif self._users.get(session.key) is session:
+                online.append(session)
         self._handshakes.change(limits.handshake_timeout, unnamed)
-        named = [session for session in self._sessions if self._users.get(session.key) is session]
-        self._silences.change(limits.idle_timeout, named)
+        self._silences.change(limits.idle_timeout, online)
 
     # Internals
 
