@@ -127,7 +127,7 @@ def test_each_bad_file_is_one_usage_error_naming_the_key_and_file(config, text, 
 
 def test_a_missing_config_file_is_a_usage_error():
     """--config naming no file says so, like --motd does."""
-    with pytest.raises(usage.UsageError, match="cannot read --config file: .*No such file"):
+    with pytest.raises(usage.UsageError, match=r"cannot read --config file: .*No such file"):
         parse("--config", "/no/such/chatd.toml")
 
 
