@@ -95,7 +95,7 @@ class Reloader:
 
     def _report_restart(self, fresh: Options) -> int:
         """Log each changed setting that needs a restart; the running one stays as it is."""
-        where = self.running["config"] or "the command line"
+        where = fresh["config"] or "the command line"
         changes = 0
         for option in NEED_RESTART:
             if fresh[option] != self.running[option]:

@@ -56,11 +56,15 @@ class ChatService(MultiService):
         self._previous_hangup: object = None
         self._hangup_installed = False
 
+    def privilegedStartService(self) -> None:
+        # Before the listeners: once a port is open, a SIGHUP must not kill the process (the
+        # default action), and twistd opens ports here, well before startService.
+        self._install_hangup()
+        super().privilegedStartService()
+
     def startService(self) -> None:
+        self._install_hangup()
         super().startService()
-        if self.reload is not None:
-            self._previous_hangup = signal.signal(signal.SIGHUP, self._hangup)
-            self._hangup_installed = True
         if self.freeze_startup_objects:
             gc.collect()
             gc.freeze()
@@ -68,6 +72,11 @@ class ChatService(MultiService):
                 "left {count} start-up objects out of garbage collection",
                 count=gc.get_freeze_count(),
             )
+
+    def _install_hangup(self) -> None:
+        if self.reload is not None and not self._hangup_installed:
+            self._previous_hangup = signal.signal(signal.SIGHUP, self._hangup)
+            self._hangup_installed = True
 
     def _hangup(self, signum: int, frame: FrameType | None) -> None:
         """SIGHUP: reload once the reactor is between events.

@@ -176,3 +176,18 @@ def test_without_a_reload_the_service_leaves_sighup_alone():
     chat.startService()
     assert signal.getsignal(signal.SIGHUP) == before
     chat.stopService()
+
+
+def test_the_handler_is_in_place_before_the_listeners_open():
+    """privilegedStartService (where twistd opens ports) installs the SIGHUP handler first."""
+    previous = signal.getsignal(signal.SIGHUP)
+    reactor = ThreadlessReactor()
+    chat = ChatService(Hub(clock=reactor), [], reactor=reactor, reload=lambda: None)
+    try:
+        chat.privilegedStartService()
+        assert signal.getsignal(signal.SIGHUP) == chat._hangup
+        chat.startService()
+        chat.stopService()
+        assert signal.getsignal(signal.SIGHUP) == previous
+    finally:
+        signal.signal(signal.SIGHUP, previous)
