@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Sequence
+import signal
+from collections.abc import Callable, Sequence
+from types import FrameType
 from typing import Protocol
 
 from twisted.application.service import MultiService
@@ -53,6 +55,7 @@ class ChatService(MultiService):
         reactor: IReactorTime | None = None,
         freeze_startup_objects: bool = False,
         store: Store | None = None,
+        reload: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self.hub = hub
@@ -62,8 +65,19 @@ class ChatService(MultiService):
         self.grace = grace
         self.freeze_startup_objects = freeze_startup_objects
         self._reactor = reactor
+        #: Called on SIGHUP, in the reactor's thread (see :mod:`chatd.reload`); None: no handler.
+        self.reload = reload
+        self._previous_hangup: object = None
+        self._hangup_installed = False
+
+    def privilegedStartService(self) -> None:
+        # Before the listeners: once a port is open, a SIGHUP must not kill the process (the
+        # default action), and twistd opens ports here, well before startService.
+        self._install_hangup()
+        super().privilegedStartService()
 
     def startService(self) -> None:
+        self._install_hangup()
         super().startService()
         if self.freeze_startup_objects:
             gc.collect()
@@ -73,7 +87,32 @@ class ChatService(MultiService):
                 count=gc.get_freeze_count(),
             )
 
+    def _install_hangup(self) -> None:
+        if self.reload is not None and not self._hangup_installed:
+            self._previous_hangup = signal.signal(signal.SIGHUP, self._hangup)
+            self._hangup_installed = True
+
+    def _hangup(self, signum: int, frame: FrameType | None) -> None:
+        """SIGHUP: reload once the reactor is between events.
+
+        A signal handler runs wherever the main thread happened to be, perhaps halfway through
+        a broadcast; callFromThread queues the reload and wakes the reactor, as Twisted's own
+        SIGINT handler does with its shutdown.
+        """
+        self._clock().callFromThread(self._reload)  # type: ignore[attr-defined]
+
+    def _reload(self) -> None:
+        if self.running and self.reload is not None:
+            self.reload()
+
     def stopService(self) -> defer.Deferred[None]:
+        if self._hangup_installed:
+            # None: installed outside Python, which cannot be restored; the default is closest.
+            previous = self._previous_hangup
+            if previous is None:
+                previous = signal.SIG_DFL
+            signal.signal(signal.SIGHUP, previous)  # type: ignore[arg-type]
+            self._hangup_installed = False
         if self.freeze_startup_objects:
             gc.unfreeze()
         d = defer.maybeDeferred(super().stopService)

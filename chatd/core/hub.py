@@ -254,6 +254,35 @@ class Hub:
             self._leave(session, None, how="server shutting down")
             self._finish(session, notice)
 
+    def reconfigure(self, limits: Limits, motd: Iterable[str], log_messages: bool) -> None:
+        """Take new limits, a new message of the day and a new choice about logging messages,
+        as a reload asks, keeping every connection.
+
+        Admission limits apply to the next arrival and timeouts to the waits under way (each
+        counted from when it began).  Changed budgets start full, as if new: the arrivals of
+        each address if ``arrival_*`` changed, every user's private inbox if ``private_*`` did.
+        The byte limits are the doors': each connection reads them when it is made.
+        """
+        old, self.limits = self.limits, limits
+        self._motd = tuple(events.Motd(line) for line in motd)
+        self._log_messages = log_messages
+        if (limits.arrival_rate, limits.arrival_burst) != (old.arrival_rate, old.arrival_burst):
+            self._arrivals = (
+                PerKey(limits.arrival_rate, limits.arrival_burst) if limits.arrival_rate else None
+            )
+        if (limits.private_rate, limits.private_burst) != (old.private_rate, old.private_burst):
+            for session in self._sessions:
+                session.inbox = None
+        unnamed: list[Session] = []
+        online: list[Session] = []  # not those who have left but are still closing
+        for session in self._sessions:
+            if session.key is None:
+                unnamed.append(session)
+            elif self._users.get(session.key) is session:
+                online.append(session)
+        self._handshakes.change(limits.handshake_timeout, unnamed)
+        self._silences.change(limits.idle_timeout, online)
+
     # Internals
 
     def _finish(self, session: Session, last: events.Event) -> None:
