@@ -16,15 +16,20 @@ from twisted.python import usage
 import chatd
 from chatd.config import read_config, settings_of
 from chatd.core.hub import Hub
+from chatd.core.store import MemoryStore, Store
 from chatd.core.text import clean
 from chatd.descriptors import fit_open_files
 from chatd.doors.line import LineDoorFactory
 from chatd.limits import Limits
 from chatd.service import ChatService
 from chatd.startup import Listener, usage_failure
+from chatd.store import DatabaseRefused, SQLiteStore
 
 DEFAULT_PORT = 33000
 DEFAULT_HISTORY = 20
+#: In twistd's working directory, so the quick start keeps history with no set-up.
+DEFAULT_DATABASE = "chatd.db"
+DEFAULT_HISTORY_DAYS = 30
 #: Connections the kernel queues for accept().  Twisted's default of 50 overflows in a connect
 #: storm, and Linux then answers with SYN cookies: the client believes it is connected, chatd
 #: never saw it, and both wait for ever for the other to speak.  (Linux caps it at somaxconn.)
@@ -122,6 +127,19 @@ class Options(usage.Options):
             _number("history", int, 0),
         ],
         ["motd", None, None, "File whose lines are shown to each connection before the prompt."],
+        [
+            "db",
+            None,
+            DEFAULT_DATABASE,
+            "SQLite database for the rooms' history and topics (:memory: keeps nothing).",
+        ],
+        [
+            "history-days",
+            None,
+            DEFAULT_HISTORY_DAYS,
+            "Days a room's lines are kept in the database (0 keeps them for ever).",
+            _number("history-days", int, 0),
+        ],
         [
             "config",
             None,
@@ -327,17 +345,36 @@ def makeService(options: Options) -> ChatService:
 
     limits = options.limits()
     limits = replace(limits, max_clients=fit_open_files(limits.max_clients))
+    store = open_store(options, reactor)
     hub = Hub(
         clock=reactor,
         limits=limits,
         history_size=options["history"],
         motd=options["motd-lines"],
         log_messages=bool(options["log-messages"]),
+        store=store,
     )
     door = LineDoorFactory(hub)
     reloader = Reloader(options, hub)
-    chat = ChatService(hub, [door], freeze_startup_objects=True, reload=reloader.reload)
+    chat = ChatService(
+        hub, [door], freeze_startup_objects=True, store=store, reload=reloader.reload
+    )
     for description, source in options.listeners():
         endpoint = endpoints.serverFromString(reactor, description)
         Listener(endpoint, door, source).setServiceParent(chat)
     return chat
+
+
+def open_store(options: Options, reactor: object) -> Store:
+    """The rooms' database that ``--db`` names, or a one-line start-up error naming it.
+
+    ``:memory:`` is the in-process store, which keeps a bounded number of lines per room (an
+    in-memory SQLite database would grow with everything ever said).
+    """
+    if options["db"] == ":memory:":
+        MemoryStore.log.info("keeping history in memory only (--db :memory:)")
+        return MemoryStore()
+    try:
+        return SQLiteStore(options["db"], reactor, history_days=options["history-days"])
+    except DatabaseRefused as refusal:
+        raise usage_failure(usage.UsageError(f"--db {options['db']}: {refusal}")) from None

@@ -264,6 +264,7 @@ class Hub:
         The byte limits are the doors': each connection reads them when it is made.
         """
         old, self.limits = self.limits, limits
+        self.rooms.set_limits(limits.max_rooms, limits.max_rooms_per_user)
         self._motd = tuple(events.Motd(line) for line in motd)
         self._log_messages = log_messages
         if (limits.arrival_rate, limits.arrival_burst) != (old.arrival_rate, old.arrival_burst):

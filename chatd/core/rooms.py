@@ -107,6 +107,10 @@ class Rooms:
         #: Rooms with members: what --max-rooms counts.
         self._active = 0
 
+    def set_limits(self, max_rooms: int, max_rooms_per_user: int) -> None:
+        """New room limits: for the next room made or joined; nobody is taken out of one."""
+        self._max_rooms, self._max_per_user = max_rooms, max_rooms_per_user
+
     # Queries
 
     def get(self, name: str) -> Room | None:
