@@ -67,11 +67,20 @@ class Fanout:
         self._base = 0
         self._pass: Iterator[bool] | None = None
         self._next_slice: IDelayedCall | None = None
+        #: Broadcast lines written to members, and their bytes, since the start: for the metrics,
+        #: added up per slice and per share rather than per member.
+        self.deliveries = 0
+        self.bytes_sent = 0
 
     @property
     def backlog(self) -> int:
         """Broadcasts that some member has not had yet."""
         return len(self._journal)
+
+    @property
+    def member_count(self) -> int:
+        """The named users who hear broadcasts through this fan-out."""
+        return len(self._members)
 
     def add(self, door: LineDoor) -> None:
         self._members[door] = self._end()
@@ -117,11 +126,12 @@ class Fanout:
         start, end = self._base, self._end()
         everyone = b"".join(self._journal)
         senders = set(self._senders)
-        seen = written = 0  # in this slice
+        seen = written = whole = 0  # in this slice; whole: members written ``everyone``
         for door in list(self._members):
             if seen == self._slice_size or written >= self._slice_bytes:
+                self._count_whole(whole, end - start, len(everyone))
                 yield True
-                seen = written = 0
+                seen = written = whole = 0
             seen += 1
             position = self._members.get(door, end)
             if position < end:
@@ -129,8 +139,10 @@ class Fanout:
                 if position == start and door not in senders:
                     door.outbox.write(everyone)
                     written += len(everyone)
+                    whole += 1
                 else:
                     written += self._write_share(door, position, end)
+        self._count_whole(whole, end - start, len(everyone))
         # Every member is now at ``end`` or past it (those who came during the pass started at
         # the journal's end), so what comes before ``end`` is not needed any more.
         del self._journal[: end - start]
@@ -152,4 +164,11 @@ class Fanout:
         )
         if share:
             door.outbox.write(share)
+            self.deliveries += last - first - self._senders[first:last].count(door)
+            self.bytes_sent += len(share)
         return len(share)
+
+    def _count_whole(self, members: int, lines: int, size: int) -> None:
+        """Count ``members`` written the whole pass: ``lines`` broadcasts of ``size`` bytes."""
+        self.deliveries += members * lines
+        self.bytes_sent += members * size
