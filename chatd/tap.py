@@ -105,6 +105,13 @@ class Options(usage.Options):
             _number("history", int, 0),
         ],
         ["motd", None, None, "File whose lines are shown to each connection before the prompt."],
+        [
+            "metrics",
+            None,
+            None,
+            "Twisted endpoint serving Prometheus metrics at /metrics, e.g. "
+            "tcp:9100:interface=127.0.0.1 (off by default).",
+        ],
     ] + [
         [option, None, getattr(DEFAULTS, field), help, _number(option, kind, minimum)]
         for option, field, kind, minimum, help in LIMIT_OPTIONS
@@ -154,6 +161,8 @@ class Options(usage.Options):
             self["motd-lines"] = read_motd(self["motd"])
         for description, source in self.listeners():
             check_endpoint(description, source)
+        if self["metrics"] is not None:
+            check_endpoint(self["metrics"], f"--metrics {self['metrics']!r}")
 
     def limits(self) -> Limits:
         """The operating limits these options ask for."""
@@ -239,4 +248,10 @@ def makeService(options: Options) -> ChatService:
     for description, source in options.listeners():
         endpoint = endpoints.serverFromString(reactor, description)
         Listener(endpoint, door, source).setServiceParent(chat)
+    if options["metrics"] is not None:
+        from chatd.metrics import MetricsSite, metrics_registry  # imports the reactor
+
+        site = MetricsSite(metrics_registry(hub, {"line": door}))
+        endpoint = endpoints.serverFromString(reactor, options["metrics"])
+        Listener(endpoint, site, f"--metrics {options['metrics']!r}").setServiceParent(chat)
     return chat
