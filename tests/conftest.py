@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+from tls_files import TLSFiles, make_tls_files
 from twisted.logger import LogLevel, globalLogPublisher
 
 # The installed daemon and nc-style peers as fixtures, for tests/e2e and tests/client alike
@@ -48,47 +46,7 @@ def log_capture():
     assert captured.errors() == [], "unexpected errors were logged"
 
 
-@dataclass(frozen=True)
-class TLSFiles:
-    key: Path
-    cert: Path
-
-
 @pytest.fixture(scope="session")
 def tls_files(tmp_path_factory) -> TLSFiles:
     """A fresh self-signed certificate for 127.0.0.1 and localhost, with its private key."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=7))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    folder = tmp_path_factory.mktemp("tls")
-    files = TLSFiles(key=folder / "key.pem", cert=folder / "cert.pem")
-    files.key.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return files
+    return make_tls_files(tmp_path_factory.mktemp("tls"))

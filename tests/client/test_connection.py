@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import pytest_twisted
 from OpenSSL import SSL
 from service_identity import CertificateError, VerificationError
-from twisted.internet import error
-from twisted.internet.endpoints import HostnameEndpoint
+from tls_files import make_tls_files
+from twisted.internet import defer, error, ssl
+from twisted.internet.endpoints import HostnameEndpoint, connectProtocol
+from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
 
@@ -63,10 +66,49 @@ def test_tls_wraps_the_tcp_endpoint(address):
     assert isinstance(endpoint._wrappedEndpoint, HostnameEndpoint)
 
 
-def test_tls_with_a_ca_file(tls_files):
-    """A --ca certificate becomes the trust root of the TLS endpoint."""
-    address = ServerAddress("localhost", 4000, tls=True, ca_pem=tls_files.cert.read_bytes())
-    client_endpoint(MemoryReactorClock(), address)  # the PEM is accepted
+class Greeted(Protocol):
+    """A client that records the first bytes the server sends, or why the connection ended."""
+
+    def __init__(self) -> None:
+        self.done: defer.Deferred[bytes] = defer.Deferred()
+
+    def dataReceived(self, data: bytes) -> None:
+        if not self.done.called:
+            self.done.callback(data)
+            self.transport.loseConnection()
+
+    def connectionLost(self, reason: Failure) -> None:
+        if not self.done.called:
+            self.done.errback(reason)
+
+
+class Greeter(Protocol):
+    def connectionMade(self) -> None:
+        self.transport.write(b"hello\r\n")
+
+
+@pytest_twisted.ensureDeferred
+async def test_tls_with_a_ca_file_trusts_that_certificate_and_no_other(tls_files, tmp_path):
+    """--ca makes the endpoint trust the given certificate, and only it: another is refused."""
+    from twisted.internet import reactor
+
+    server_tls = ssl.DefaultOpenSSLContextFactory(str(tls_files.key), str(tls_files.cert))
+    port = reactor.listenSSL(0, Factory.forProtocol(Greeter), server_tls, interface="127.0.0.1")
+    try:
+        number = port.getHost().port
+        trusted = ServerAddress("localhost", number, tls=True, ca_pem=tls_files.cert.read_bytes())
+        greeted = Greeted()
+        await connectProtocol(client_endpoint(reactor, trusted), greeted)
+        assert await greeted.done.addTimeout(5, reactor) == b"hello\r\n"
+
+        stranger = make_tls_files(tmp_path).cert.read_bytes()
+        untrusted = ServerAddress("localhost", number, tls=True, ca_pem=stranger)
+        refused = Greeted()
+        await connectProtocol(client_endpoint(reactor, untrusted), refused)
+        with pytest.raises(SSL.Error):
+            await refused.done.addTimeout(5, reactor)
+    finally:
+        await port.stopListening()
 
 
 ADDRESS = ServerAddress("127.0.0.1", 33000)

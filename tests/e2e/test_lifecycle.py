@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from chatd.service import SHUTDOWN_GRACE_SECONDS
+
 TAC = Path(__file__).resolve().parents[2] / "chatd.tac"
 #: How long a signalled daemon may take to exit ("within a few seconds").
-EXIT_WITHIN = 5.0
+EXIT_WITHIN = 5.0  # the grace period (3 s) plus a margin for a busy machine
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -52,7 +54,10 @@ def test_signal_with_nobody_connected_exits_at_once(daemon, peers):
     probe.leave()
     sent = server.signal(signal.SIGTERM)
     assert server.wait_exit(EXIT_WITHIN) == -signal.SIGTERM
-    assert time.monotonic() - sent < 1.0
+    # Nothing to wait for: the exit comes long before the grace period for open connections
+    # would end (a wide margin, as a busy machine may take a while to run the process at all).
+    assert time.monotonic() - sent < SHUTDOWN_GRACE_SECONDS
+    assert "connections still open" not in server.log()
     assert "Server Shut Down." in server.log()
 
 

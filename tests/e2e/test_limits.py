@@ -87,7 +87,9 @@ def test_a_connection_storm_past_the_open_file_limit_is_refused_without_spinning
     time.sleep(0.5)  # let the daemon see every close
     before = cpu_seconds(server.process.pid)
     time.sleep(1.0)
-    assert cpu_seconds(server.process.pid) - before < 0.3  # idle, not spinning on EMFILE
+    # Idle, not spinning on EMFILE: a spinning accept loop burns the whole second; an idle daemon
+    # next to nothing, however busy the machine (this is CPU time, not wall-clock time).
+    assert cpu_seconds(server.process.pid) - before < 0.5
 
     fresh = socket.create_connection(("127.0.0.1", port), timeout=10)
     try:

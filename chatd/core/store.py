@@ -1,0 +1,132 @@
+"""The store seam: where rooms keep what must outlive the process (history, topics, sequences).
+
+The hub talks to a :class:`Store`; it never knows which one it has.  :class:`MemoryStore` keeps
+everything in this process (``--db :memory:`` and the unit tests); the SQLite store in
+:mod:`chatd.store.sqlite` writes to disk off the reactor thread; a Redis one will share a chat
+between nodes.  The same scenarios run against each.
+
+**Work that finishes later.**  Some answers come back after the call that asked for them: a line
+is durable only once a batch has been committed, older history is read on another thread, and with
+Redis a line's sequence number comes from the server.  The hub is synchronous and imports nothing
+from ``twisted.internet``, so the seam does not hand out Deferreds: a call that finishes later
+takes a callback, which the store calls on the reactor thread, exactly once, possibly before the
+call returns (the memory store does).  The hub is written so that either order is correct.
+
+**Sequence numbers** belong to the hub's side of the seam for a single node: :meth:`Store.load`
+says where each room's sequence stands, and the hub numbers each new line from there.  A store
+must remember the highest number it was given for a room even after retention has deleted every
+line of it, so that a number is never used twice, across restarts and purges alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLine:
+    """A chat or action line as it is kept: the room's key, its sequence number, and the line."""
+
+    room: str
+    seq: int
+    at: float
+    name: str
+    text: str
+    action: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A room's topic, who set it and when."""
+
+    text: str
+    setter: str
+    at: float
+
+
+@dataclass(slots=True)
+class RoomRecord:
+    """What a store knows of a room when the hub starts: enough to serve it at once."""
+
+    key: str
+    #: The name as first created (``#Dev``), shown to everyone.
+    name: str
+    #: The highest sequence number ever given to a line of this room (0: none yet).
+    last_seq: int = 0
+    topic: Topic | None = None
+    #: The newest lines, oldest first, at most as many as :meth:`Store.load` was asked for.
+    tail: list[StoredLine] = field(default_factory=list)
+
+
+class Store(Protocol):
+    """What the hub needs from durable storage.  Every method is called on the reactor thread."""
+
+    def load(self, tail: int) -> list[RoomRecord]:
+        """Every room known, each with its newest ``tail`` lines; called once, at start-up."""
+
+    def add_room(self, key: str, name: str) -> None:
+        """Remember a room created now, shown as ``name`` from now on (and after a restart)."""
+
+    def append(self, line: StoredLine, durable: Callable[[StoredLine], None]) -> None:
+        """Keep ``line``, of a room already added; call ``durable(line)`` once it is safe.
+
+        Safe means it would survive the process being killed.
+
+        Lines are made durable in the order they were appended.  A store that cannot write keeps
+        the line and tries again: it never calls ``durable`` for a line it has not stored.
+        """
+
+    def set_topic(self, room: str, topic: Topic | None) -> None:
+        """Keep room ``room``'s topic, or that it has none."""
+
+    def history(
+        self, room: str, before: int, limit: int, found: Callable[[list[StoredLine]], None]
+    ) -> None:
+        """Call ``found`` with up to ``limit`` lines of ``room`` older than seq ``before``,
+        oldest first."""
+
+    def close(self, closed: Callable[[], None]) -> None:
+        """Write everything appended so far, then call ``closed``; nothing is appended after."""
+
+
+class MemoryStore:
+    """A store that keeps everything in this process: durable as soon as appended."""
+
+    def __init__(self) -> None:
+        self._rooms: dict[str, RoomRecord] = {}
+        self._lines: dict[str, list[StoredLine]] = {}
+
+    def load(self, tail: int) -> list[RoomRecord]:
+        return [
+            RoomRecord(
+                record.key,
+                record.name,
+                record.last_seq,
+                record.topic,
+                self._lines.get(record.key, [])[-tail:] if tail else [],
+            )
+            for record in self._rooms.values()
+        ]
+
+    def add_room(self, key: str, name: str) -> None:
+        self._rooms.setdefault(key, RoomRecord(key, name))
+
+    def append(self, line: StoredLine, durable: Callable[[StoredLine], None]) -> None:
+        record = self._rooms[line.room]
+        record.last_seq = max(record.last_seq, line.seq)
+        self._lines.setdefault(line.room, []).append(line)
+        durable(line)
+
+    def set_topic(self, room: str, topic: Topic | None) -> None:
+        self._rooms[room].topic = topic
+
+    def history(
+        self, room: str, before: int, limit: int, found: Callable[[list[StoredLine]], None]
+    ) -> None:
+        older = [line for line in self._lines.get(room, ()) if line.seq < before]
+        found(older[-limit:] if limit else [])
+
+    def close(self, closed: Callable[[], None]) -> None:
+        closed()
