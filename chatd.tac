@@ -2,7 +2,9 @@
 
 Builds the same service as ``twistd chatd``.  Options come from the CHATD_OPTIONS environment
 variable, written as on the command line (``CHATD_OPTIONS="--port 4000 --history 50"``); without
-it every option keeps its default.
+it every option keeps its default.  CHATD_CONFIG=FILE is short for ``--config FILE`` at the start of
+CHATD_OPTIONS (so a ``--config`` in CHATD_OPTIONS wins); SIGHUP re-reads the file as it does under
+``twistd chatd``.
 """
 
 import os
@@ -14,9 +16,13 @@ from twisted.python import usage
 from chatd.startup import usage_failure
 from chatd.tap import Options, makeService
 
+config = os.environ.get("CHATD_CONFIG")
+arguments = (["--config", config] if config else []) + shlex.split(
+    os.environ.get("CHATD_OPTIONS", "")
+)
 options = Options()
 try:
-    options.parseOptions(shlex.split(os.environ.get("CHATD_OPTIONS", "")))
+    options.parseOptions(arguments)
 except usage.UsageError as error:  # one line that names the option, as twistd chatd gives
     raise usage_failure(error) from None
 

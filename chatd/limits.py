@@ -52,3 +52,7 @@ class Limits:
     private_rate: float = 5.0
     #: Private messages a user may receive at once before ``private_rate`` applies.
     private_burst: int = 20
+    #: Rooms one user may be in at once.
+    max_rooms_per_user: int = 20
+    #: Rooms with people in them at once, server-wide; empty rooms do not count.
+    max_rooms: int = 1000

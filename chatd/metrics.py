@@ -99,6 +99,11 @@ class ChatCollector:
                 metric.add_metric([label], read(door))
             yield metric
 
+        yield GaugeMetricFamily(
+            "chatd_rooms",
+            "Rooms with at least one user in them, the lobby included.",
+            value=self.hub.rooms.active_count,
+        )
         yield CounterMetricFamily(
             "chatd_handshake_timeouts",
             "Connections closed for choosing no username within --handshake-timeout.",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getopt
+import os
 import platform
 import sys
 from collections.abc import Callable
@@ -12,6 +14,7 @@ from twisted.internet import endpoints
 from twisted.python import usage
 
 import chatd
+from chatd.config import read_config, settings_of
 from chatd.core.hub import Hub
 from chatd.core.text import clean
 from chatd.descriptors import fit_open_files
@@ -30,20 +33,30 @@ DEFAULTS = Limits()
 HIGHEST_PORT = 65535
 
 
-def _number(option: str, kind: type[int] | type[float], minimum: float) -> Callable[[str], float]:
-    """A coercer for ``--option`` that names the option when the value is wrong."""
+def _number(
+    option: str, kind: type[int] | type[float], minimum: float, maximum: float | None = None
+) -> Callable[..., float]:
+    """A coercer for ``--option`` that names the option when the value is wrong.
+
+    A config file passes the value it read (an int or a float, already of the right TOML type)
+    and its key as ``name``, so the same checks name ``max-clients`` instead of
+    ``--max-clients``.
+    """
     noun = "a whole number" if kind is int else "a number"
 
-    def coerce(value: str) -> float:
+    def coerce(value: str | float, name: str = f"--{option}") -> float:
         try:
             number = kind(value)
         except ValueError:
-            raise ValueError(f"--{option} wants {noun}, not {value!r}") from None
+            raise ValueError(f"{name} wants {noun}, not {value!r}") from None
         if not number >= minimum:  # also refuses nan
-            raise ValueError(f"--{option} must be at least {minimum:g}, not {value}")
+            raise ValueError(f"{name} must be at least {minimum:g}, not {value}")
+        if maximum is not None and number > maximum:
+            raise ValueError(f"{name} must be at most {maximum:g}, not {value}")
         return number
 
     coerce.coerceDoc = ""  # type: ignore[attr-defined]  # usage.Options appends it to the help
+    coerce.kind = kind  # type: ignore[attr-defined]  # what chatd.config checks a TOML value for
     return coerce
 
 
@@ -73,6 +86,10 @@ LIMIT_OPTIONS = [
      "Private messages per second one user may receive from everyone (0: no limit)."),
     ("private-burst", "private_burst", int, 1,
      "Private messages one user may receive at once before --private-rate applies."),
+    ("max-rooms-per-user", "max_rooms_per_user", int, 1,
+     "Rooms one user may be in at once."),
+    ("max-rooms", "max_rooms", int, 1,
+     "Rooms with people in them at once, server-wide."),
 ]  # fmt: skip
 
 
@@ -89,7 +106,7 @@ class Options(usage.Options):
             "p",
             DEFAULT_PORT,
             "TCP port to listen on (0 picks a free one).",
-            _number("port", int, 0),
+            _number("port", int, 0, HIGHEST_PORT),
         ],
         [
             "interface",
@@ -105,6 +122,13 @@ class Options(usage.Options):
             _number("history", int, 0),
         ],
         ["motd", None, None, "File whose lines are shown to each connection before the prompt."],
+        [
+            "config",
+            None,
+            None,
+            "TOML file of settings keyed by long option name; the command line beats it. "
+            "SIGHUP re-reads it.",
+        ],
         [
             "metrics",
             None,
@@ -124,6 +148,13 @@ class Options(usage.Options):
         super().__init__()
         self["listen"] = []
         self["motd-lines"] = ()
+        #: The settings given on the command line, which beat the config file's, as parsed (a
+        #: relative ``motd`` or ``config`` made absolute, so a reload after twistd's chdir reads
+        #: the same files).  None until parsed.
+        self.command_line: dict[str, object] | None = None
+        #: The keys whose value came from the config file.
+        self.from_file: set[str] = set()
+        self._given: set[str] = set()
 
     def opt_listen(self, description: str) -> None:
         """Twisted endpoint to listen on, e.g. tcp6:33000 or ssl:33001:privateKey=key.pem:certKey=cert.pem (repeatable; replaces --port and --interface)."""  # noqa: E501
@@ -143,6 +174,7 @@ class Options(usage.Options):
         a parent) exits; parsed on its own, as chatd.tac and the tests do, a refusal stays a
         UsageError for the caller.
         """
+        self._given = self._named_in(sys.argv[1:] if options is None else options)
         try:
             super().parseOptions(options)
         except usage.UsageError as error:
@@ -150,19 +182,75 @@ class Options(usage.Options):
                 raise
             raise usage_failure(error) from error
 
+    def _named_in(self, arguments: list[str]) -> set[str]:
+        """The options ``arguments`` give, by long name, found as usage.Options will find them.
+
+        usage.Options keeps only the values, and a value given on the command line must beat the
+        config file even when it equals the default.  A command line getopt refuses names
+        nothing here; parsing it then fails with the real error.
+        """
+        try:
+            pairs, _ = getopt.getopt(arguments, self.shortOpt, self.longOpt)
+        except getopt.error:
+            return set()
+        names = set()
+        for flag, _ in pairs:
+            name = flag.lstrip("-")
+            name = self.synonyms.get(name) or self.synonyms.get(name.replace("-", "_"), name)
+            names.add(name.replace("_", "-"))
+        return names
+
     def parseArgs(self, *args: str) -> None:
         if args:
             raise usage.UsageError(f"unexpected argument {args[0]!r}; options start with --")
 
     def postOptions(self) -> None:
-        if self["port"] > HIGHEST_PORT:
-            raise usage.UsageError(f"--port must be at most {HIGHEST_PORT}, not {self['port']}")
+        if self.command_line is None:
+            self.command_line = {name: self[name] for name in self._given if name in self}
+            for name in ("config", "motd"):
+                if self.command_line.get(name) is not None:
+                    self.command_line[name] = os.path.abspath(self[name])
+        if self["config"] is not None:
+            self._read_config(self["config"])
         if self["motd"] is not None:
-            self["motd-lines"] = read_motd(self["motd"])
+            where = f"{self['config']}: cannot read motd file" if "motd" in self.from_file else None
+            self["motd-lines"] = read_motd(self["motd"], where or "cannot read --motd file")
         for description, source in self.listeners():
             check_endpoint(description, source)
         if self["metrics"] is not None:
-            check_endpoint(self["metrics"], f"--metrics {self['metrics']!r}")
+            check_endpoint(self["metrics"], self.spelled("metrics"))
+
+    def _read_config(self, path: str) -> None:
+        """Take each setting of the file at ``path`` that the command line does not give."""
+        values = read_config(path, settings_of(self))
+        given = set(self.command_line or ())
+        if given & {"listen", "port", "interface"}:
+            values.pop("listen", None)  # the command line chose the listeners as a whole
+        if "motd" in values:
+            values["motd"] = os.path.join(os.path.dirname(os.path.abspath(path)), values["motd"])
+        for name, value in values.items():
+            if name not in given:
+                self[name] = value
+                self.from_file.add(name)
+
+    def reread(self) -> Options:
+        """These options read afresh: the config file and the MOTD file again, the command line
+        as it was.  Raises UsageError, as parsing does, if either file is now wrong."""
+        fresh = Options()
+        fresh.command_line = dict(self.command_line or {})
+        for name, value in fresh.command_line.items():
+            fresh[name] = list(value) if isinstance(value, list) else value
+        fresh.postOptions()
+        return fresh
+
+    def spelled(self, name: str) -> str:
+        """Option ``name`` with its value, as the user wrote it: ``--port 4000`` on the command
+        line, ``port = 4000 in chatd.toml`` from the config file."""
+        value = self[name]
+        if name in self.from_file:
+            shown = repr(value) if isinstance(value, str) else value
+            return f"{name} = {shown} in {self['config']}"
+        return f"--{name} {value!r}" if name == "listen" else f"--{name} {value}"
 
     def limits(self) -> Limits:
         """The operating limits these options ask for."""
@@ -176,19 +264,25 @@ class Options(usage.Options):
         """Each endpoint description to listen on, with the options that asked for it as typed.
 
         The second part names the culprit when listening fails: ``--port 33000``,
-        ``--interface 10.0.0.1 --port 33000`` or ``--listen 'tcp:33000'``.
+        ``--interface 10.0.0.1 --port 33000``, ``--listen 'tcp:33000'``, or the key and file
+        when the value came from a config file (``listen = 'tcp:33000' in chatd.toml``).
         """
         if self["listen"]:
+            if "listen" in self.from_file:
+                where = f" in {self['config']}"
+                return [(each, f"listen = {each!r}{where}") for each in self["listen"]]
             return [(description, f"--listen {description!r}") for description in self["listen"]]
         interface, port = self["interface"], self["port"]
         if not interface:
-            return [(f"tcp:{port}:backlog={LISTEN_BACKLOG}", f"--port {port}")]
+            return [(f"tcp:{port}:backlog={LISTEN_BACKLOG}", self.spelled("port"))]
         family = "tcp6" if ":" in interface else "tcp"
         escaped = interface.replace(":", "\\:")
         return [
             (
                 f"{family}:{port}:interface={escaped}:backlog={LISTEN_BACKLOG}",
-                f"--interface {interface} --port {port}",
+                ("," if self.from_file & {"interface", "port"} else "").join(
+                    (self.spelled("interface"), " " + self.spelled("port"))
+                ),
             )
         ]
 
@@ -221,18 +315,24 @@ def check_endpoint(description: str, source: str) -> None:
         )
 
 
-def read_motd(path: str) -> tuple[str, ...]:
-    """The lines of a message-of-the-day file, cleaned like anything else chatd relays."""
+def read_motd(path: str, failure: str = "cannot read --motd file") -> tuple[str, ...]:
+    """The lines of a message-of-the-day file, cleaned like anything else chatd relays.
+
+    ``failure`` starts the UsageError if the file cannot be read: it names where the path came
+    from.
+    """
     try:
         with open(path, "rb") as motd:
             raw = motd.read()
     except OSError as error:
-        raise usage.UsageError(f"cannot read --motd file: {error}") from error
+        raise usage.UsageError(f"{failure}: {error}") from error
     return tuple(clean(line).rstrip() for line in raw.decode("utf-8", "replace").splitlines())
 
 
 def makeService(options: Options) -> ChatService:
     from twisted.internet import reactor  # here, so that parsing options installs no reactor
+
+    from chatd.reload import Reloader  # here, as it reads this module's tables
 
     limits = options.limits()
     limits = replace(limits, max_clients=fit_open_files(limits.max_clients))
@@ -244,7 +344,8 @@ def makeService(options: Options) -> ChatService:
         log_messages=bool(options["log-messages"]),
     )
     door = LineDoorFactory(hub)
-    chat = ChatService(hub, [door], freeze_startup_objects=True)
+    reloader = Reloader(options, hub)
+    chat = ChatService(hub, [door], freeze_startup_objects=True, reload=reloader.reload)
     for description, source in options.listeners():
         endpoint = endpoints.serverFromString(reactor, description)
         Listener(endpoint, door, source).setServiceParent(chat)
@@ -253,5 +354,5 @@ def makeService(options: Options) -> ChatService:
 
         site = MetricsSite(metrics_registry(hub, {"line": door}))
         endpoint = endpoints.serverFromString(reactor, options["metrics"])
-        Listener(endpoint, site, f"--metrics {options['metrics']!r}").setServiceParent(chat)
+        Listener(endpoint, site, options.spelled("metrics")).setServiceParent(chat)
     return chat

@@ -150,3 +150,19 @@ def test_plugin_declares_the_chatd_service_maker():
     spec.loader.exec_module(plugin)
     assert plugin.chatd.tapname == "chatd"
     assert plugin.chatd.module == "chatd.tap"
+
+
+def test_make_service_reloads_its_own_options_on_sighup(tmp_path):
+    """The service makeService builds reloads the options it was made from, into its hub."""
+    path = tmp_path / "chatd.toml"
+    path.write_text("max-clients = 500\n")
+    chat = makeService(parse("--port", "0", "--config", str(path)))
+    path.write_text("max-clients = 400\n")
+    chat.reload()
+    assert chat.hub.limits.max_clients == 400
+
+
+def test_command_line_values_are_recorded_as_given():
+    """command_line holds what was typed (by long name, through short and prefix forms)."""
+    options = parse("-p", "33000", "--max-cl", "10000", "--log-messages")
+    assert options.command_line == {"port": 33000, "max-clients": 10000, "log-messages": 1}

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from chatd.core import events
 from chatd.core.errors import ChatError
+from chatd.core.rooms import HISTORY_DEFAULT, HISTORY_MOST
 
 if TYPE_CHECKING:
     from chatd.core.session import Session
@@ -40,13 +41,17 @@ class Command:
 
 def _help(session: Session, args: str) -> None:
     lines = [command.help_line() for command in COMMANDS]
+    lines.append("/who #ROOM: list who is in a room")
     lines.append("//TEXT: send a line that starts with /, as /TEXT")
     lines.append("<quit>: leave the chat")
     session.tell(events.Help(("Commands:", *lines)))
 
 
 def _who(session: Session, args: str) -> None:
-    session.tell(events.Online(session.hub.online()))
+    if args:
+        session.hub.rooms.who(session, args)
+    else:
+        session.tell(events.Online(session.hub.online()))
 
 
 def _nick(session: Session, args: str) -> None:
@@ -72,14 +77,76 @@ def _quit(session: Session, args: str) -> None:
     session.quit(args or None)
 
 
+def _named_room(args: str) -> tuple[str | None, str]:
+    """A leading ``#room`` word of ``args``, if there is one, and the rest."""
+    if args.startswith("#"):
+        room, _, rest = args.partition(" ")
+        return room, rest.strip()
+    return None, args
+
+
+def _join(session: Session, args: str) -> None:
+    if not args or " " in args:
+        raise UsageError(JOIN.usage)
+    session.hub.rooms.join(session, args)
+
+
+def _part(session: Session, args: str) -> None:
+    room, reason = _named_room(args)
+    session.hub.rooms.part(session, room, reason or None)
+
+
+def _rooms(session: Session, args: str) -> None:
+    session.tell(events.RoomList(session.hub.rooms.listing()))
+
+
+def _topic(session: Session, args: str) -> None:
+    session.hub.rooms.topic(session, args or None, session.hub.clock.seconds())
+
+
+def _to(session: Session, args: str) -> None:
+    room, text = _named_room(args)
+    if room is None or not text:
+        raise UsageError(TO.usage)
+    session.hub.say(session, text, room)
+
+
+def _history(session: Session, args: str) -> None:
+    room, count = _named_room(args)
+    if not count:
+        number = HISTORY_DEFAULT
+    elif count.isdigit():
+        number = min(int(count), HISTORY_MOST)
+    else:
+        raise UsageError(HISTORY.usage)
+    session.hub.rooms.history(session, room, number)
+
+
+def _receipts(session: Session, args: str) -> None:
+    if args not in ("on", "off"):
+        raise UsageError(RECEIPTS.usage)
+    session.hub.set_receipts(session, args == "on")
+
+
 HELP = Command("help", "/help", "show this list", _help)
 WHO = Command("who", "/who", "list who is online", _who, aliases=("users", "names"))
 NICK = Command("nick", "/nick NEW", "change your username", _nick)
 ME = Command("me", "/me ACTION", "tell the others what you are doing", _me)
 MSG = Command("msg", "/msg NAME TEXT", "send a private message", _msg, aliases=("w",))
 QUIT = Command("quit", "/quit [REASON]", "leave the chat", _quit)
+JOIN = Command("join", "/join #ROOM", "join a room (made if new) and talk there", _join)
+PART = Command("part", "/part [#ROOM] [REASON]", "leave a room (yours now, by default)", _part)
+ROOMS = Command("rooms", "/rooms", "list the rooms with people in them", _rooms)
+TOPIC = Command("topic", "/topic [TEXT]", "show or set the topic of your room", _topic)
+TO = Command("to", "/to #ROOM TEXT", "say something in another of your rooms", _to)
+HISTORY = Command(
+    "history", "/history [#ROOM] [N]", f"show a room's last N lines ({HISTORY_DEFAULT})", _history
+)
+RECEIPTS = Command(
+    "receipts", "/receipts on|off", "confirm each of your lines once it is stored", _receipts
+)
 
-COMMANDS = (HELP, WHO, NICK, ME, MSG, QUIT)
+COMMANDS = (HELP, WHO, NICK, ME, MSG, JOIN, PART, ROOMS, TOPIC, TO, HISTORY, RECEIPTS, QUIT)
 
 _BY_WORD = {word: command for command in COMMANDS for word in (command.name, *command.aliases)}
 

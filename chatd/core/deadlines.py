@@ -10,7 +10,7 @@ restart moves an entry to the end, and one timer is set for the earliest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Generic, TypeVar
 
 from chatd.core.clock import Clock, Timer
@@ -47,6 +47,37 @@ class Deadlines(Generic[Waiter]):
         if not self._due and self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+    def change(self, seconds: float, waiting: Iterable[Waiter]) -> None:
+        """Make every wait ``seconds`` long, counted from when it began, without losing any.
+
+        All waits shift by the same amount, so they stay in deadline order.  When waits were off
+        (0 seconds) nobody was being timed: ``waiting`` names who should be, and their waits
+        begin now.  ``seconds`` of 0 turns the waits off.
+        """
+        if seconds <= 0:
+            self._due.clear()
+            self._seconds = seconds
+            self._reschedule()
+            return
+        if self._seconds > 0:
+            shift = seconds - self._seconds
+            self._due = {waiter: due + shift for waiter, due in self._due.items()}
+        self._seconds = seconds
+        for waiter in waiting:
+            if waiter not in self._due:
+                self._due[waiter] = self._clock.seconds() + seconds
+        self._reschedule()
+
+    def _reschedule(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._due:
+            earliest = next(iter(self._due.values()))
+            self._timer = self._clock.callLater(
+                max(0.0, earliest - self._clock.seconds()), self._expire
+            )
 
     def _expire(self) -> None:
         self._timer = None

@@ -2,11 +2,14 @@
 
 The hub builds one event per happening and hands the same object to every recipient, so a door
 may cache whatever it derives from an event.  Nothing here knows how an event looks on a wire.
+
+Events that happen in a room carry the room's name (:data:`ROOM_EVENTS`); a door shows them
+plainly to people for whom that room is current, and marked with the room to the others.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,22 +38,34 @@ class Online:
     names: tuple[str, ...]
 
 
+#: The room every user starts in.
+LOBBY = "#lobby"
+
+
 @dataclass(frozen=True, slots=True)
 class Said:
-    """A chat line from ``name``."""
+    """A chat line from ``name`` in ``room``, the ``seq``-th line of that room.
+
+    Two lines are equal when the same person said the same in the same room at the same time;
+    the sequence number says where the room filed it, not what was said.
+    """
 
     name: str
     text: str
     at: float
+    room: str = LOBBY
+    seq: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Acted:
-    """An action (``/me``) by ``name``."""
+    """An action (``/me``) by ``name`` in ``room``, the ``seq``-th line of that room."""
 
     name: str
     text: str
     at: float
+    room: str = LOBBY
+    seq: int = field(default=0, compare=False)
 
 
 Spoken = Said | Acted
@@ -58,16 +73,109 @@ Spoken = Said | Acted
 
 @dataclass(frozen=True, slots=True)
 class Replayed:
-    """A recent line from history, given to someone who just joined."""
+    """A line from a room's history, shown after joining it or asked for with ``/history``.
+
+    ``dated`` says it was said before today (server local time), so its date is shown too.
+    """
 
     original: Spoken
+    dated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Joined:
-    """Someone else became a user."""
+    """Someone else became a user (which happens in the lobby)."""
 
     name: str
+    room: str = LOBBY
+
+
+@dataclass(frozen=True, slots=True)
+class RoomJoined:
+    """Someone else joined ``room``."""
+
+    name: str
+    room: str
+
+
+@dataclass(frozen=True, slots=True)
+class Parted:
+    """Someone else left ``room``, with the reason they gave, if any."""
+
+    name: str
+    room: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSet:
+    """``name`` set the topic of ``room`` (the setter hears it too)."""
+
+    name: str
+    room: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class NowTalking:
+    """The recipient's current room is now ``room``, where ``names`` are."""
+
+    room: str
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicIs:
+    """The topic of ``room`` (None: it has none)."""
+
+    room: str
+    text: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class YouLeft:
+    """The recipient left ``room``."""
+
+    room: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoomList:
+    """The rooms with people in them, and how many, sorted without regard to case."""
+
+    rooms: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class InRoom:
+    """Who is in ``room``, sorted without regard to case."""
+
+    room: str
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """Lines of ``room``'s history the recipient asked for, oldest first."""
+
+    room: str
+    lines: tuple[Replayed, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptsSet:
+    """The recipient turned receipts on or off."""
+
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """The recipient's line is stored: it is line ``seq`` of ``room``, said at ``at``."""
+
+    room: str
+    seq: int
+    at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,4 +261,18 @@ Event = (
     | Goodbye
     | ShuttingDown
     | Refused
+    | RoomJoined
+    | Parted
+    | TopicSet
+    | NowTalking
+    | TopicIs
+    | YouLeft
+    | RoomList
+    | InRoom
+    | History
+    | ReceiptsSet
+    | Receipt
 )
+
+#: Events that happen in a room: shown marked with the room to members for whom it is not current.
+ROOM_EVENTS = (Said, Acted, Joined, RoomJoined, Parted, TopicSet)

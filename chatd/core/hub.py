@@ -8,8 +8,9 @@ methods below; refusals come back as :class:`~chatd.core.errors.ChatError` excep
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from twisted.logger import Logger
 
@@ -27,11 +28,12 @@ from chatd.core.errors import (
     ServerFull,
     TooManyFromAddress,
 )
-from chatd.core.history import History
 from chatd.core.logquota import LogQuota
 from chatd.core.names import check_name, name_key
 from chatd.core.policy import PerKey, TokenBucket
+from chatd.core.rooms import Room, Rooms
 from chatd.core.session import Client, Session
+from chatd.core.store import MemoryStore, Store, StoredLine
 from chatd.limits import Limits
 
 
@@ -48,11 +50,23 @@ class Hub:
         history_size: int = 20,
         motd: Iterable[str] = (),
         log_messages: bool = False,
+        store: Store | None = None,
     ) -> None:
         #: Wall-clock time for timestamps and delayed calls for timeouts (the reactor, usually).
         self.clock = clock
         self.limits = limits
-        self._history = History(history_size)
+        if history_size < 0:
+            raise ValueError("history size cannot be negative")
+        #: Every room, its members, topic and newest ``history_size`` lines.
+        self.rooms = Rooms(
+            store if store is not None else MemoryStore(),
+            tail_size=history_size,
+            max_rooms=limits.max_rooms,
+            max_rooms_per_user=limits.max_rooms_per_user,
+            broadcast=self._broadcast,
+            before_change=self._catch_up,
+            is_today=self._is_today,
+        )
         self._motd = tuple(events.Motd(line) for line in motd)
         self._log_messages = log_messages
         self._sessions: set[Session] = set()
@@ -151,24 +165,31 @@ class Hub:
         session.name, session.key = name, key
         self._users.add(key, name, session)
         client = session.client
-        session.audience.add(client)
+        self.rooms.enter_lobby(session)
+        session.audience.add(session)
         self._audiences[session.audience] += 1
         self._handshakes.stop(session)
         self._silences.start(session)
         self.log.info("{name} joined from {peer}", name=name, peer=client.peer)
         client.deliver(events.Welcome(name))
         client.deliver(events.Online(self.online()))
-        for line in self._history:
-            client.deliver(events.Replayed(line))
-        self._broadcast(events.Joined(name), exclude=session)
+        for line in self.rooms.replay(self.rooms.lobby):
+            client.deliver(line)
+        self._broadcast(events.Joined(name), session, self.rooms.lobby)
 
-    def say(self, session: Session, text: str) -> None:
-        """Relay a chat line from ``session`` to every other user."""
-        self._speak(session, events.Said(self._user(session), text, self.clock.seconds()))
+    def say(self, session: Session, text: str, room: str | None = None) -> None:
+        """Relay a chat line from ``session`` to the others in ``room`` (None: its current)."""
+        self._speak(session, text, room, action=False)
 
-    def act(self, session: Session, text: str) -> None:
-        """Relay an action (``/me``) from ``session`` to every other user."""
-        self._speak(session, events.Acted(self._user(session), text, self.clock.seconds()))
+    def act(self, session: Session, text: str, room: str | None = None) -> None:
+        """Relay an action (``/me``) from ``session`` to the others in its current room."""
+        self._speak(session, text, room, action=True)
+
+    def set_receipts(self, session: Session, on: bool) -> None:
+        """Whether each line ``session`` says is confirmed once it is stored."""
+        self._user(session)
+        session.receipts = on
+        session.client.deliver(events.ReceiptsSet(on))
 
     def rename(self, session: Session, new_name: str) -> None:
         """Give ``session`` a new name, or raise :class:`NameRefused`."""
@@ -188,7 +209,7 @@ class Hub:
         self._users.add(key, new_name, session)
         self.log.info("{old} is now {new}", old=old_name, new=new_name)
         session.client.deliver(events.NameChanged(new_name))
-        self._broadcast(events.Renamed(old_name, new_name), exclude=session)
+        self._broadcast(events.Renamed(old_name, new_name), session, frozenset(session.rooms))
 
     def whisper(self, session: Session, recipient_name: str, text: str) -> None:
         """Send a private message, or raise :class:`NoSuchUser`."""
@@ -239,6 +260,35 @@ class Hub:
         for session in list(self._sessions):
             self._leave(session, None, how="server shutting down")
             self._finish(session, notice)
+
+    def reconfigure(self, limits: Limits, motd: Iterable[str], log_messages: bool) -> None:
+        """Take new limits, a new message of the day and a new choice about logging messages,
+        as a reload asks, keeping every connection.
+
+        Admission limits apply to the next arrival and timeouts to the waits under way (each
+        counted from when it began).  Changed budgets start full, as if new: the arrivals of
+        each address if ``arrival_*`` changed, every user's private inbox if ``private_*`` did.
+        The byte limits are the doors': each connection reads them when it is made.
+        """
+        old, self.limits = self.limits, limits
+        self._motd = tuple(events.Motd(line) for line in motd)
+        self._log_messages = log_messages
+        if (limits.arrival_rate, limits.arrival_burst) != (old.arrival_rate, old.arrival_burst):
+            self._arrivals = (
+                PerKey(limits.arrival_rate, limits.arrival_burst) if limits.arrival_rate else None
+            )
+        if (limits.private_rate, limits.private_burst) != (old.private_rate, old.private_burst):
+            for session in self._sessions:
+                session.inbox = None
+        unnamed: list[Session] = []
+        online: list[Session] = []  # not those who have left but are still closing
+        for session in self._sessions:
+            if session.key is None:
+                unnamed.append(session)
+            elif self._users.get(session.key) is session:
+                online.append(session)
+        self._handshakes.change(limits.handshake_timeout, unnamed)
+        self._silences.change(limits.idle_timeout, online)
 
     # Internals
 
@@ -291,20 +341,46 @@ class Hub:
             return
         self._users.remove(session.key)
         audience = session.audience
-        audience.remove(session.client)
+        audience.remove(session)
         self._audiences[audience] -= 1
         if not self._audiences[audience]:
             del self._audiences[audience]
+        rooms = self.rooms.leave_all(session)
         self.log.info("{name} left ({how})", name=session.name, how=how)
         if not self._closing:
-            self._broadcast(events.Left(session.name, reason), exclude=session)
+            self._broadcast(events.Left(session.name, reason), session, rooms)
 
-    def _speak(self, session: Session, line: events.Spoken) -> None:
+    def _speak(self, session: Session, text: str, room: str | None, action: bool) -> None:
+        name = self._user(session)
         if self._log_messages:
-            self.log.info("{name}: {text}", name=line.name, text=line.text)
-        self._history.record(line)
-        self._broadcast(line, exclude=session)
+            self.log.info("{name}: {text}", name=name, text=text)
+        durable = self._receipt_to(session) if session.receipts else _nothing
+        self.rooms.say(session, room, text, action, self.clock.seconds(), durable)
 
-    def _broadcast(self, event: events.Event, exclude: Session) -> None:
-        for audience in self._audiences:
-            audience.broadcast(event, exclude.client)
+    def _receipt_to(self, session: Session) -> Callable[[StoredLine], None]:
+        """What tells ``session``, if still here, that one of its lines is stored."""
+        name_of = self.rooms.name_of
+
+        def stored(line: StoredLine) -> None:
+            if session.rooms:
+                session.client.deliver(events.Receipt(name_of(line.room), line.seq, line.at))
+
+        return stored
+
+    def _catch_up(self, session: Session) -> None:
+        if session.rooms:
+            session.audience.catch_up(session)
+
+    def _is_today(self, at: float) -> bool:
+        return time.localtime(at)[:3] == time.localtime(self.clock.seconds())[:3]
+
+    def _broadcast(
+        self, event: events.Event, exclude: Session | None, scope: Room | frozenset[Room]
+    ) -> None:
+        # A snapshot: a delivery that ends a connection takes its audience out meanwhile.
+        for audience in tuple(self._audiences):
+            audience.broadcast(event, exclude, scope)
+
+
+def _nothing(line: StoredLine) -> None:
+    """What is done when a line without a receipt is stored: nothing."""

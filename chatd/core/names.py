@@ -82,28 +82,32 @@ def _most_marks(name: str) -> int:
     return most
 
 
-def check_name(name: str) -> str:
-    """Return the key of ``name`` if it is a well-formed, unreserved username.
+def check_name(name: str, what: str = "username", reserved: bool = True) -> str:
+    """Return the key of ``name`` if it is a well-formed (and, if asked, unreserved) name.
 
-    Raise :class:`NameRefused` otherwise.  Whether the name is free is the hub's business.
+    Raise :class:`NameRefused` otherwise, with a reason that calls the name ``what`` (room names
+    follow the same rules, without the reserved list).  Whether the name is free is the hub's
+    business.
     """
     if not name:
-        raise NameRefused("a username needs at least one character")
+        raise NameRefused(f"a {what} needs at least one character")
     if len(name) > MAX_NAME_LENGTH:
-        raise NameRefused(f"that username is too long (at most {MAX_NAME_LENGTH} characters)")
+        raise NameRefused(f"that {what} is too long (at most {MAX_NAME_LENGTH} characters)")
     if not name.isascii() and any(is_invisible(char) for char in name):
-        raise NameRefused("a username may not contain invisible characters")
+        raise NameRefused(f"a {what} may not contain invisible characters")
     if not all(_is_name_char(char) for char in name):
-        raise NameRefused("a username may contain only letters, digits, '_', '-' and '.'")
+        raise NameRefused(f"a {what} may contain only letters, digits, '_', '-' and '.'")
     if not _is_letter_or_digit(name[0]):
-        raise NameRefused("a username must start with a letter or a digit")
+        raise NameRefused(f"a {what} must start with a letter or a digit")
     if not name.isascii() and _most_marks(name) > MAX_NAME_MARKS:
         raise NameRefused(
-            f"a username may have at most {MAX_NAME_MARKS} combining marks on one letter"
+            f"a {what} may have at most {MAX_NAME_MARKS} combining marks on one letter"
         )
     key = name_key(name)
-    if key in RESERVED_NAMES or {skeleton(name), skeleton(key)} & _RESERVED_SKELETONS:
-        raise NameRefused(f"the username {name} is reserved, please choose another")
+    if reserved and (
+        key in RESERVED_NAMES or {skeleton(name), skeleton(key)} & _RESERVED_SKELETONS
+    ):
+        raise NameRefused(f"the {what} {name} is reserved, please choose another")
     if scripts_mixed(name):
-        raise NameRefused("a username may not mix scripts, such as Latin and Cyrillic letters")
+        raise NameRefused(f"a {what} may not mix scripts, such as Latin and Cyrillic letters")
     return key

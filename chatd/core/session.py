@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from chatd.core.audience import Audience
     from chatd.core.hub import Hub
     from chatd.core.policy import TokenBucket
+    from chatd.core.rooms import Room
 
 QUIT_WORD = "<quit>"
 
@@ -47,6 +48,8 @@ class Session:
         "key",
         "name",
         "origin",
+        "receipts",
+        "rooms",
     )
 
     def __init__(self, hub: Hub, client: Client, origin: str | None, audience: Audience) -> None:
@@ -62,6 +65,10 @@ class Session:
         self.key: str | None = None
         #: The budget of private messages this user may receive, made with the first one.
         self.inbox: TokenBucket | None = None
+        #: The rooms the user is in, the current one last (see :mod:`chatd.core.rooms`).
+        self.rooms: tuple[Room, ...] = ()
+        #: Whether each line the user says is answered with a receipt once stored.
+        self.receipts = False
         self._ended = False
 
     def receive(self, line: str) -> None:

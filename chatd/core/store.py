@@ -20,6 +20,7 @@ line of it, so that a number is never used twice, across restarts and purges ali
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -92,11 +93,16 @@ class Store(Protocol):
 
 
 class MemoryStore:
-    """A store that keeps everything in this process: durable as soon as appended."""
+    """A store that keeps what it is given in this process: durable as soon as appended.
 
-    def __init__(self) -> None:
+    It keeps the newest ``keep`` lines of each room (enough for the longest ``/history``), so a
+    server that runs for months on it does not grow with everything ever said.
+    """
+
+    def __init__(self, keep: int = 500) -> None:
+        self._keep = keep
         self._rooms: dict[str, RoomRecord] = {}
-        self._lines: dict[str, list[StoredLine]] = {}
+        self._lines: dict[str, deque[StoredLine]] = {}
 
     def load(self, tail: int) -> list[RoomRecord]:
         return [
@@ -105,7 +111,7 @@ class MemoryStore:
                 record.name,
                 record.last_seq,
                 record.topic,
-                self._lines.get(record.key, [])[-tail:] if tail else [],
+                list(self._lines.get(record.key, ()))[-tail:] if tail else [],
             )
             for record in self._rooms.values()
         ]
@@ -116,7 +122,10 @@ class MemoryStore:
     def append(self, line: StoredLine, durable: Callable[[StoredLine], None]) -> None:
         record = self._rooms[line.room]
         record.last_seq = max(record.last_seq, line.seq)
-        self._lines.setdefault(line.room, []).append(line)
+        lines = self._lines.get(line.room)
+        if lines is None:
+            lines = self._lines[line.room] = deque(maxlen=self._keep)
+        lines.append(line)
         durable(line)
 
     def set_topic(self, room: str, topic: Topic | None) -> None:

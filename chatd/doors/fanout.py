@@ -1,4 +1,4 @@
-"""Fan-out for line doors: each broadcast encoded once, each reader written to once per pass.
+"""Fan-out for doors: each broadcast encoded once, each reader written to once per pass.
 
 The hub hands a broadcast to the audience once (see :mod:`chatd.core.audience`).  This one
 encodes it to bytes there and then and appends it to a journal; a *pass*, starting at the end of
@@ -24,16 +24,17 @@ broadcasts as it does to everything else.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
 from chatd.core import events
-from chatd.doors.render import encode
+from chatd.doors.render import encode, encode_marked
 
 if TYPE_CHECKING:
-    from chatd.doors.line import LineDoor
+    from chatd.core.rooms import Room
+    from chatd.core.session import Session
 
 #: Members written to per reactor turn at most.  64 short sends take a few tenths of a
 #: millisecond; in bench scenario C (10,000 users joining at 1000/s) 256 gave a handshake p50 of
@@ -53,22 +54,37 @@ class Fanout:
     """The :class:`~chatd.core.audience.Audience` of a line door's named users."""
 
     def __init__(
-        self, clock: IReactorTime, slice_size: int = SLICE_SIZE, slice_bytes: int = SLICE_BYTES
+        self,
+        clock: IReactorTime,
+        slice_size: int = SLICE_SIZE,
+        slice_bytes: int = SLICE_BYTES,
+        encode: Callable[[events.Event], bytes] = encode,
+        encode_marked: Callable[[events.Event], bytes] = encode_marked,
     ) -> None:
+        """``encode`` and ``encode_marked`` give a broadcast's bytes as seen from its room and
+        from another room: protocol v2's lines by default; a door with another wire brings its
+        own (a door whose wire marks every event with its room passes the same function twice)."""
         self._clock = clock
+        self._encode = encode
+        self._encode_marked = encode_marked
         self._slice_size = slice_size
         self._slice_bytes = slice_bytes
         #: Each member and the position of the first broadcast in the journal it has not had.
-        self._members: dict[LineDoor, int] = {}
-        #: The broadcasts some member has not had yet, and who sent each (who must not hear it
-        #: back); ``_base`` is the position of the first.
+        self._members: dict[Session, int] = {}
+        #: The broadcasts some member has not had yet, ``_base`` being the position of the first:
+        #: each one's event, its bytes as seen from its room, who hears it (a room or a set of
+        #: rooms), and who sent it (who must not hear it back).  How it looks from another room
+        #: is encoded only if a member needs it.
+        self._events: list[events.Event] = []
         self._journal: list[bytes] = []
-        self._senders: list[LineDoor] = []
+        self._marked: list[bytes | None] = []
+        self._scopes: list[Room | frozenset[Room]] = []
+        self._senders: list[Session | None] = []
         self._base = 0
         self._pass: Iterator[bool] | None = None
         self._next_slice: IDelayedCall | None = None
         #: Broadcast lines written to members, and their bytes, since the start: for the metrics,
-        #: added up per slice and per share rather than per member.
+        #: added to local integers in a pass, and to these per slice and per member's own share.
         self.deliveries = 0
         self.bytes_sent = 0
 
@@ -82,26 +98,31 @@ class Fanout:
         """The named users who hear broadcasts through this fan-out."""
         return len(self._members)
 
-    def add(self, door: LineDoor) -> None:
-        self._members[door] = self._end()
+    def add(self, session: Session) -> None:
+        self._members[session] = self._end()
 
-    def remove(self, door: LineDoor) -> None:
-        self.catch_up(door)
-        del self._members[door]
+    def remove(self, session: Session) -> None:
+        self.catch_up(session)
+        del self._members[session]
 
-    def broadcast(self, event: events.Event, exclude: LineDoor) -> None:
-        self._journal.append(encode(event))
+    def broadcast(
+        self, event: events.Event, exclude: Session | None, scope: Room | frozenset[Room]
+    ) -> None:
+        self._events.append(event)
+        self._journal.append(self._encode(event))
+        self._marked.append(None)
+        self._scopes.append(scope)
         self._senders.append(exclude)
         if self._next_slice is None:
             self._next_slice = self._clock.callLater(0, self._write_slice)
 
-    def catch_up(self, door: LineDoor) -> None:
-        """Write to ``door`` now the broadcasts it has not had yet."""
-        position = self._members.get(door)
+    def catch_up(self, session: Session) -> None:
+        """Write to ``session`` now the broadcasts it has not had yet."""
+        position = self._members.get(session)
         end = self._end()
         if position is not None and position < end:
-            self._members[door] = end
-            self._write_share(door, position, end)
+            self._members[session] = end
+            self._write_share(session, position, end)
 
     def _end(self) -> int:
         """The position the next broadcast will take."""
@@ -122,53 +143,78 @@ class Fanout:
         """Bring every member up to the journal's present end, a slice of members a turn.
 
         Yields True between slices; a member that leaves or is caught up meanwhile is skipped.
+        Members in the same rooms, with the same one current, who were owed the whole journal
+        and sent none of it, get the very same bytes: in a chat where everyone is in the lobby,
+        that is everyone but this pass's senders.
         """
         start, end = self._base, self._end()
-        everyone = b"".join(self._journal)
+        shared: dict[tuple[Room, ...], bytes] = {}
+        lines: dict[tuple[Room, ...], int] = {}  # in each of ``shared``, for the metrics
         senders = set(self._senders)
-        seen = written = whole = 0  # in this slice; whole: members written ``everyone``
-        for door in list(self._members):
+        seen = written = 0  # in this slice
+        whole_lines = whole_bytes = 0  # written to members owed the whole journal, this slice
+        for session in list(self._members):
             if seen == self._slice_size or written >= self._slice_bytes:
-                self._count_whole(whole, end - start, len(everyone))
+                self.deliveries += whole_lines
+                self.bytes_sent += whole_bytes
                 yield True
-                seen = written = whole = 0
+                seen = written = whole_lines = whole_bytes = 0
             seen += 1
-            position = self._members.get(door, end)
+            position = self._members.get(session, end)
             if position < end:
-                self._members[door] = end
-                if position == start and door not in senders:
-                    door.outbox.write(everyone)
-                    written += len(everyone)
-                    whole += 1
+                self._members[session] = end
+                if position == start and session not in senders:
+                    view = session.rooms
+                    data = shared.get(view)
+                    if data is None:
+                        data = shared[view] = self._share(view, None, start, end)
+                        lines[view] = data.count(b"\n")
+                    if data:
+                        session.client.outbox.write(data)
+                        whole_lines += lines[view]
+                        whole_bytes += len(data)
+                    written += len(data)
                 else:
-                    written += self._write_share(door, position, end)
-        self._count_whole(whole, end - start, len(everyone))
+                    written += self._write_share(session, position, end)
+        self.deliveries += whole_lines
+        self.bytes_sent += whole_bytes
         # Every member is now at ``end`` or past it (those who came during the pass started at
         # the journal's end), so what comes before ``end`` is not needed any more.
-        del self._journal[: end - start]
-        del self._senders[: end - start]
+        done = end - start
+        for journal in (self._events, self._journal, self._marked, self._scopes, self._senders):
+            del journal[:done]
         self._base = end
 
-    def _write_share(self, door: LineDoor, position: int, end: int) -> int:
-        """Write to ``door`` the broadcasts from ``position`` to ``end``, but for its own.
+    def _write_share(self, session: Session, position: int, end: int) -> int:
+        """Write to ``session`` what it hears of the broadcasts from ``position`` to ``end``.
 
         Returns how many bytes that was.
         """
-        first, last = position - self._base, end - self._base
-        share = b"".join(
-            data
-            for data, sender in zip(
-                self._journal[first:last], self._senders[first:last], strict=True
-            )
-            if sender is not door
-        )
+        share = self._share(session.rooms, session, position, end)
         if share:
-            door.outbox.write(share)
-            self.deliveries += last - first - self._senders[first:last].count(door)
+            session.client.outbox.write(share)
+            self.deliveries += share.count(b"\n")
             self.bytes_sent += len(share)
         return len(share)
 
-    def _count_whole(self, members: int, lines: int, size: int) -> None:
-        """Count ``members`` written the whole pass: ``lines`` broadcasts of ``size`` bytes."""
-        self.deliveries += members * lines
-        self.bytes_sent += members * size
+    def _share(
+        self, rooms: tuple[Room, ...], member: Session | None, position: int, end: int
+    ) -> bytes:
+        """The bytes a member in ``rooms`` hears of the broadcasts from ``position`` to ``end``,
+        without those ``member`` sent."""
+        current = rooms[-1] if rooms else None
+        pieces = []
+        for index in range(position - self._base, end - self._base):
+            scope = self._scopes[index]
+            if self._senders[index] is member and member is not None:
+                continue
+            if scope is current or isinstance(scope, frozenset):
+                if isinstance(scope, frozenset) and scope.isdisjoint(rooms):
+                    continue
+                pieces.append(self._journal[index])
+            elif scope in rooms:
+                marked = self._marked[index]
+                if marked is None:
+                    marked = self._marked[index] = self._encode_marked(self._events[index])
+                pieces.append(marked)
+        return b"".join(pieces)

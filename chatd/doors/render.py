@@ -1,8 +1,10 @@
-"""Wire protocol v1: how each hub event looks as text lines (see the README's protocol section).
+"""Wire protocol v2: how each hub event looks as text lines (see the README's protocol section).
 
 Line kinds are told apart by their first characters: ``NAME: TEXT`` chat, ``* `` notice, ``! ``
-error, ``[private...]`` private, ``[HH:MM] `` history.  Names cannot contain ``:``, ``*``, ``!``,
-``[`` or spaces, so a chat line can never pass for another kind.
+error, ``[private...]`` private, ``[HH:MM] `` history, ``+ `` receipt, and ``#room `` before a
+line of a room that is not the reader's current room.  Names cannot contain ``:``, ``*``, ``!``,
+``[``, ``+``, ``#`` or spaces, so a chat line can never pass for another kind.  A client that never
+uses a room command receives exactly the lines of protocol v1.
 """
 
 from __future__ import annotations
@@ -20,13 +22,31 @@ def _spoken(event: events.Spoken) -> str:
     return f"* {event.name} {event.text}"
 
 
+def _replayed(line: events.Replayed) -> str:
+    stamp = "%Y-%m-%d %H:%M" if line.dated else "%H:%M"
+    return f"[{time.strftime(stamp, time.localtime(line.original.at))}] {_spoken(line.original)}"
+
+
+def utc_timestamp(at: float) -> str:
+    """``at`` as UTC ISO 8601 with milliseconds: ``2026-12-02T14:02:07.123Z``."""
+    whole = int(at)
+    millis = round((at - whole) * 1000)
+    if millis == 1000:
+        whole, millis = whole + 1, 0
+    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(whole))}.{millis:03d}Z"
+
+
+def _names(names: tuple[str, ...]) -> str:
+    return ", ".join(names)
+
+
 def render(event: events.Event) -> list[str]:
     """The protocol lines for ``event``, without line endings."""
     match event:
         case events.Said() | events.Acted():
             return [_spoken(event)]
-        case events.Replayed(original):
-            return [f"[{time.strftime('%H:%M', time.localtime(original.at))}] {_spoken(original)}"]
+        case events.Replayed():
+            return [_replayed(event)]
         case events.Motd(text):
             return [f"* {text}"]
         case events.AskName():
@@ -37,6 +57,37 @@ def render(event: events.Event) -> list[str]:
             return [f"* Online ({len(names)}): {', '.join(names)}"]
         case events.Joined(name):
             return [f"* {name} has joined the chat"]
+        case events.RoomJoined(name, room):
+            return [f"* {name} has joined {room}"]
+        case events.Parted(name, room, None):
+            return [f"* {name} has left {room}"]
+        case events.Parted(name, room, reason):
+            return [f"* {name} has left {room} ({reason})"]
+        case events.TopicSet(name, room, text):
+            return [f"* {name} set the topic of {room}: {text}"]
+        case events.NowTalking(room, names):
+            return [f"* Now talking in {room} ({len(names)} here: {_names(names)})"]
+        case events.TopicIs(room, None):
+            return [f"* {room} has no topic"]
+        case events.TopicIs(room, text):
+            return [f"* Topic of {room}: {text}"]
+        case events.YouLeft(room):
+            return [f"* You left {room}"]
+        case events.RoomList(rooms):
+            listed = ", ".join(f"{room} ({count})" for room, count in rooms)
+            return [f"* Rooms ({len(rooms)}): {listed}"]
+        case events.InRoom(room, names):
+            return [f"* In {room} ({len(names)}): {_names(names)}"]
+        case events.History(room, lines):
+            return [
+                f"* History of {room} ({len(lines)} lines):",
+                *(_replayed(line) for line in lines),
+                f"* End of history of {room}",
+            ]
+        case events.ReceiptsSet(on):
+            return [f"* Receipts are {'on' if on else 'off'}"]
+        case events.Receipt(room, seq, at):
+            return [f"+ {seq} {room} {utc_timestamp(at)}"]
         case events.Left(name, None):
             return [f"* {name} has left the chat"]
         case events.Left(name, reason):
@@ -62,9 +113,21 @@ def render(event: events.Event) -> list[str]:
     raise TypeError(f"no rendering for {event!r}")
 
 
-def encode(event: events.Event) -> bytes:
-    """The bytes a line client receives for ``event``: UTF-8, every line ending in CRLF."""
+def encode(event: events.Event, current_room: str | None = None) -> bytes:
+    """The bytes a line client receives for ``event``: UTF-8, every line ending in CRLF.
+
+    An event of a room other than ``current_room`` (the reader's) is marked with that room.
+    """
+    if current_room is not None and isinstance(event, events.ROOM_EVENTS):
+        if event.room != current_room:
+            return encode_marked(event)
     return "".join(line + "\r\n" for line in render(event)).encode("utf-8", "replace")
+
+
+def encode_marked(event: events.Event) -> bytes:
+    """``event`` as a reader sees it whose current room is not the event's."""
+    room = event.room  # type: ignore[union-attr]
+    return "".join(f"{room} {line}\r\n" for line in render(event)).encode("utf-8", "replace")
 
 
 def encode_notice(text: str) -> bytes:

@@ -3,44 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from twisted.internet.task import Clock
 
+from chatd.core import Hub
 from chatd.core.events import Acted, AskName, Online, Replayed, Said, Welcome
-from chatd.core.history import History
-
-
-def test_history_keeps_only_the_last_lines_in_order():
-    """A History of size N holds the N most recent lines, oldest first."""
-    history = History(3)
-    lines = [Said("alice", f"line {number}", float(number)) for number in range(10)]
-    for line in lines:
-        history.record(line)
-    assert len(history) == 3
-    assert list(history) == lines[-3:]
-
-
-def test_history_of_size_zero_keeps_nothing():
-    """A History of size 0 records nothing at all."""
-    history = History(0)
-    history.record(Said("alice", "hello", 0.0))
-    assert len(history) == 0
-    assert list(history) == []
 
 
 def test_history_size_cannot_be_negative():
     """A negative history size is a configuration error, not an empty history."""
     with pytest.raises(ValueError, match="history size cannot be negative"):
-        History(-1)
-
-
-def test_history_iteration_is_a_snapshot():
-    """Recording while someone iterates the history does not disturb the iteration."""
-    history = History(2)
-    history.record(Said("alice", "one", 1.0))
-    seen = []
-    for line in history:
-        history.record(Said("alice", "later", 2.0))
-        seen.append(line.text)
-    assert seen == ["one"]
+        Hub(clock=Clock(), history_size=-1)
 
 
 def newcomer_events(room, name="zed"):

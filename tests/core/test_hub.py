@@ -294,32 +294,35 @@ class RecordingAudience:
         self.members: list[object] = []
         self.broadcasts: list[tuple[object, object]] = []
 
-    def add(self, client) -> None:
-        self.members.append(client)
+    def add(self, session) -> None:
+        self.members.append(session)
 
-    def remove(self, client) -> None:
-        self.members.remove(client)
+    def remove(self, session) -> None:
+        self.members.remove(session)
 
-    def broadcast(self, event, exclude) -> None:
+    def broadcast(self, event, exclude, scope) -> None:
         self.broadcasts.append((event, exclude))
+
+    def catch_up(self, session) -> None:
+        pass
 
 
 def test_a_door_audience_gets_each_broadcast_once_for_all_its_members(room):
     """Users who came with an audience hear broadcasts through it, once per event, not one call
     per user; users without one are delivered to directly."""
     audience = RecordingAudience()
-    sessions, door_clients = zip(*(room.connect(audience=audience) for _ in range(3)), strict=True)
+    sessions, _ = zip(*(room.connect(audience=audience) for _ in range(3)), strict=True)
     for index, session in enumerate(sessions):
         session.receive(f"door{index}")
     plain, plain_client = room.join("plain")
-    assert audience.members == list(door_clients)
+    assert audience.members == list(sessions)
     audience.broadcasts.clear()
     sessions[0].receive("hello")
     plain.receive("hi")
     assert [(type(event), exclude) for event, exclude in audience.broadcasts] == [
-        (Said, door_clients[0]),
-        (Said, plain_client),
+        (Said, sessions[0]),
+        (Said, plain),
     ]
     assert [event.text for event in plain_client.take()] == ["hello"]
     sessions[1].receive("<quit>")
-    assert audience.members == [door_clients[0], door_clients[2]]
+    assert audience.members == [sessions[0], sessions[2]]

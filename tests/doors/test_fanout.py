@@ -62,8 +62,11 @@ def test_nothing_is_written_before_the_turn_ends(chat):
 def test_each_broadcast_is_encoded_once_however_many_hear_it(chat, monkeypatch):
     wires = [chat.join(f"user{index}") for index in range(20)]
     encoded = []
-    real_encode = fanout.encode
-    monkeypatch.setattr(fanout, "encode", lambda event: encoded.append(event) or real_encode(event))
+    audience = chat.factory.fanout
+    real_encode = audience._encode
+    monkeypatch.setattr(
+        audience, "_encode", lambda event: encoded.append(event) or real_encode(event)
+    )
     wires[0].send(b"one\ntwo\n")
     assert len(encoded) == 2
     assert all(wire.lines() == ["user0: one", "user0: two"] for wire in wires[1:])
@@ -169,11 +172,17 @@ class Turns:
         raise AssertionError(f"still busy after {bound} turns")
 
 
+#: The one room the members below are in (the fan-out only compares rooms by identity).
+ROOM = object()
+
+
 class Member:
-    """Stands for a line door: the fan-out writes to its outbox and knows nothing else of it."""
+    """Stands for a session in one room: the fan-out writes to its client's outbox."""
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.rooms = (ROOM,)
+        self.client = self
         self.outbox = self
         self.writes: list[bytes] = []
 
@@ -201,7 +210,7 @@ def sliced():
 def test_a_pass_writes_one_slice_of_members_per_turn(sliced):
     """The reactor gets control back between slices: five members take three turns."""
     audience, turns, members = sliced
-    audience.broadcast(Joined("x"), members[0])
+    audience.broadcast(Joined("x"), members[0], ROOM)
     turns.turn()
     assert [len(member.writes) for member in members] == [0, 1, 0, 0, 0]
     turns.turn()
@@ -220,14 +229,14 @@ def test_a_slice_also_ends_once_it_has_written_its_bytes():
     members = [Member(f"m{index}") for index in range(5)]
     for member in members:
         audience.add(member)
-    audience.broadcast(Joined("x"), members[0])  # 25 bytes with its CRLF
+    audience.broadcast(Joined("x"), members[0], ROOM)  # 25 bytes with its CRLF
     turns.turn()
     assert [len(member.writes) for member in members] == [0, 1, 1, 1, 0]
     assert turns.finish() == 1
     assert [len(member.writes) for member in members] == [0, 1, 1, 1, 1]
 
     for name in "abc":
-        audience.broadcast(Joined(name), members[4])
+        audience.broadcast(Joined(name), members[4], ROOM)
     turns.turn()
     assert [len(member.writes) for member in members] == [1, 1, 1, 1, 1]  # m0 alone, 75 bytes
     assert members[0].writes[-1] == b"".join(
@@ -243,11 +252,11 @@ def test_a_slice_also_ends_once_it_has_written_its_bytes():
 def test_what_is_said_during_a_pass_follows_in_the_next(sliced):
     """Each member hears every line once, in order, however the lines fall across passes."""
     audience, turns, members = sliced
-    audience.broadcast(Joined("x"), members[4])
+    audience.broadcast(Joined("x"), members[4], ROOM)
     turns.turn()
-    audience.broadcast(Joined("y"), members[4])
+    audience.broadcast(Joined("y"), members[4], ROOM)
     turns.turn()
-    audience.broadcast(Joined("z"), members[0])
+    audience.broadcast(Joined("z"), members[0], ROOM)
     turns.finish()
     joined = [f"* {name} has joined the chat" for name in "xyz"]
     assert [member.lines() for member in members[1:4]] == [joined] * 3
@@ -261,13 +270,13 @@ def test_members_who_come_leave_or_catch_up_during_a_pass(sliced):
     """A newcomer hears only what follows; nothing is written to a member who left; a member
     caught up directly before the pass reaches it is not written to twice."""
     audience, turns, members = sliced
-    audience.broadcast(Joined("x"), members[0])
+    audience.broadcast(Joined("x"), members[0], ROOM)
     turns.turn()
     newcomer = Member("new")
     audience.add(newcomer)
     audience.remove(members[3])
     audience.catch_up(members[4])
-    audience.broadcast(Joined("y"), members[0])
+    audience.broadcast(Joined("y"), members[0], ROOM)
     turns.finish()
     both = ["* x has joined the chat", "* y has joined the chat"]
     assert newcomer.lines() == ["* y has joined the chat"]

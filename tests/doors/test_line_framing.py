@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from chatd.core.session import Session
+
 LIMIT = 64
 
 
@@ -156,3 +158,17 @@ def test_ten_mebibytes_without_newline_is_never_buffered(make_chat):
     assert bob.take() == b"alice: hello\r\n"
     assert alice.take() == b""
     assert not alice.closing
+
+
+def test_without_flood_control_runs_of_blank_lines_are_skipped_whole(make_chat, monkeypatch):
+    """64 KiB of newlines at --rate 0 are not 65,536 lines of work: none reaches the session."""
+    chat = make_chat(rate=0)
+    alice, bob = chat.join("alice"), chat.join("bob")
+    seen = []
+    receive = Session.receive
+    monkeypatch.setattr(
+        Session, "receive", lambda self, text: (seen.append(text), receive(self, text))
+    )
+    alice.send(b"\n" * 65536 + b"hello\n" + b"\r\n \n" * 1000)
+    assert seen == ["hello"]
+    assert bob.lines() == ["alice: hello"]

@@ -37,6 +37,7 @@ def test_a_fresh_server_reports_every_metric_at_zero(chat):
                 "slow_readers_dropped_total",
             )
         },
+        ("chatd_rooms", ()): 0,
         ("chatd_handshake_timeouts_total", ()): 0,
         **{("chatd_refusals_total", (("reason", reason),)): 0 for reason in REFUSAL_REASONS},
     }
@@ -94,6 +95,16 @@ def test_shares_count_only_what_they_carry(chat):
     assert written.count(b"\r\n") == 5  # alice and bob one each; carol both and /who
     assert door(chat, "chatd_deliveries_total") - before[0] == written.count(b"\r\n")
     assert door(chat, "chatd_bytes_sent_total") - before[1] == len(written)
+
+
+def test_rooms_counts_rooms_with_someone_in_them(chat):
+    """The lobby counts once someone is in it; a room joined counts until it is empty."""
+    alice = chat.join("alice")
+    assert values(chat)[("chatd_rooms", ())] == 1
+    alice.send(b"/join #tea\n")
+    assert values(chat)[("chatd_rooms", ())] == 2
+    alice.drop()
+    assert values(chat)[("chatd_rooms", ())] == 0
 
 
 def test_flood_delays_count_each_pause_once(make_chat):

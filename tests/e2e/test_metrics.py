@@ -22,6 +22,7 @@ CHATD_FAMILIES = {
     "chatd_bytes_sent": "counter",
     "chatd_flood_delays": "counter",
     "chatd_slow_readers_dropped": "counter",
+    "chatd_rooms": "gauge",
     "chatd_handshake_timeouts": "counter",
     "chatd_refusals": "counter",
 }
@@ -124,7 +125,7 @@ def test_a_bad_metrics_endpoint_is_one_line(run_twistd):
     result = run_twistd("-n", "--pidfile=", "chatd", "--metrics", "nonsense:9100")
     assert result.returncode == 1
     assert result.stdout == ""
-    assert result.stderr.startswith("chatd: cannot listen on --metrics 'nonsense:9100': ")
+    assert result.stderr.startswith("chatd: cannot listen on --metrics nonsense:9100: ")
     assert result.stderr.count("\n") == 1
 
 
@@ -142,4 +143,4 @@ def test_a_busy_metrics_port_is_one_line_naming_the_option(run_twistd):
     assert result.returncode == 1
     output = result.stdout + result.stderr
     assert "Traceback" not in output
-    assert f"chatd: cannot listen on --metrics '{endpoint}': address already in use" in output
+    assert f"chatd: cannot listen on --metrics {endpoint}: address already in use" in output

@@ -1,0 +1,3 @@
+from bench.attack.run import main
+
+raise SystemExit(main())
