@@ -147,6 +147,13 @@ class Options(usage.Options):
             "TOML file of settings keyed by long option name; the command line beats it. "
             "SIGHUP re-reads it.",
         ],
+        [
+            "metrics",
+            None,
+            None,
+            "Twisted endpoint serving Prometheus metrics at /metrics, e.g. "
+            "tcp:9100:interface=127.0.0.1 (off by default).",
+        ],
     ] + [
         [option, None, getattr(DEFAULTS, field), help, _number(option, kind, minimum)]
         for option, field, kind, minimum, help in LIMIT_OPTIONS
@@ -228,6 +235,8 @@ class Options(usage.Options):
             self["motd-lines"] = read_motd(self["motd"], where or "cannot read --motd file")
         for description, source in self.listeners():
             check_endpoint(description, source)
+        if self["metrics"] is not None:
+            check_endpoint(self["metrics"], self.spelled("metrics"))
 
     def _read_config(self, path: str) -> None:
         """Take each setting of the file at ``path`` that the command line does not give."""
@@ -362,6 +371,12 @@ def makeService(options: Options) -> ChatService:
     for description, source in options.listeners():
         endpoint = endpoints.serverFromString(reactor, description)
         Listener(endpoint, door, source).setServiceParent(chat)
+    if options["metrics"] is not None:
+        from chatd.metrics import MetricsSite, metrics_registry  # imports the reactor
+
+        site = MetricsSite(metrics_registry(hub, {"line": door}))
+        endpoint = endpoints.serverFromString(reactor, options["metrics"])
+        Listener(endpoint, site, options.spelled("metrics")).setServiceParent(chat)
     return chat
 
 

@@ -38,6 +38,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--servers", default="chatd,baseline", help="comma-separated subset of chatd,baseline"
     )
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="where runs go")
+    parser.add_argument(
+        "--chatd-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="appended to chatd's command line (repeatable), e.g. --chatd-arg=--metrics "
+        "--chatd-arg=tcp:0:interface=127.0.0.1",
+    )
     args = parser.parse_args(argv)
     args.scenarios = [name.strip().upper() for name in args.scenarios.split(",") if name.strip()]
     args.servers = [name.strip() for name in args.servers.split(",") if name.strip()]
@@ -134,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             for server in args.servers:
                 workdir = out_dir / f"run{run}" / f"{step.name}-{server}"
                 began = time.monotonic()
-                report = scenarios.run_step(loadgen, server, step, workdir)
+                report = scenarios.run_step(loadgen, server, step, workdir, tuple(args.chatd_arg))
                 report["run"] = run
                 reports.append(report)
                 (workdir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -160,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             f"machine  {info['cpu']}, {info['cores']} cores, {info['kernel']}",
             f"software Python {info['python']}, Twisted {info['twisted']}, chatd {info['chatd']} "
             f"(installed), checkout {info['checkout']}",
-            f"chatd    {' '.join(chatd_command(Path('twistd')))}",
+            f"chatd    {' '.join(chatd_command(Path('twistd'), tuple(args.chatd_arg)))}",
             "baseline python -m bench.fanout.baseline --port 0",
             f"pinning  servers on CPU {scenarios.SERVER_CPU}, loadgen on CPU "
             f"{scenarios.LOADGEN_CPU} (at real-time priority in C)",
@@ -185,7 +193,11 @@ def main(argv: list[str] | None = None) -> int:
         text += textwrap.fill(note, width=100, subsequent_indent="  ") + "\n"
     print(text)
     (out_dir / "table.txt").write_text(text)
-    everything = {"machine": info, "command": command, "chatd_args": CHATD_ARGS}
+    everything = {
+        "machine": info,
+        "command": command,
+        "chatd_args": [*CHATD_ARGS, *args.chatd_arg],
+    }
     everything["reports"] = reports
     (out_dir / "reports.json").write_text(json.dumps(everything, indent=2) + "\n")
     print(f"raw reports and logs: {out_dir}", file=sys.stderr)

@@ -176,11 +176,13 @@ def build_loadgen(build_dir: Path) -> Path:
     return binary
 
 
-def run_step(loadgen: Path, server_name: str, step: Step, workdir: Path) -> dict:
+def run_step(
+    loadgen: Path, server_name: str, step: Step, workdir: Path, chatd_extra: tuple = ()
+) -> dict:
     """One step against a fresh server; the generator's JSON plus what the runner saw."""
     result: dict = {"server": server_name, "step": step.name, "scenario": step.scenario}
     result["waited_for_quiet_s"] = wait_for_quiet()
-    server = make_server(server_name, workdir, SERVER_CPU)
+    server = make_server(server_name, workdir, SERVER_CPU, chatd_extra=chatd_extra)
     try:
         port = server.start()
     except ServerError as error:

@@ -42,8 +42,9 @@ def parse_port(log: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def chatd_command(twistd: Path = TWISTD) -> list[str]:
-    return loopback_chatd(twistd, CHATD_ARGS)
+def chatd_command(twistd: Path = TWISTD, extra: tuple[str, ...] = ()) -> list[str]:
+    """chatd's command line: :data:`CHATD_ARGS`, then ``extra`` (``--chatd-arg``)."""
+    return loopback_chatd(twistd, [*CHATD_ARGS, *extra])
 
 
 def baseline_command() -> list[str]:
@@ -105,11 +106,14 @@ class ServerProcess:
             return f"killed after {grace:.0f} s"
 
 
-def make_server(name: str, workdir: Path, cpu: int | None, twistd: Path = TWISTD) -> ServerProcess:
-    """A fresh, unstarted server: ``chatd`` or ``baseline``, logging into ``workdir``."""
+def make_server(
+    name: str, workdir: Path, cpu: int | None, twistd: Path = TWISTD, chatd_extra: tuple = ()
+) -> ServerProcess:
+    """A fresh, unstarted server: ``chatd`` (with ``chatd_extra`` options) or ``baseline``."""
     workdir.mkdir(parents=True, exist_ok=True)
     if name == "chatd":
-        return ServerProcess(name, chatd_command(twistd), workdir, workdir / "server.log", cpu)
+        command = chatd_command(twistd, chatd_extra)
+        return ServerProcess(name, command, workdir, workdir / "server.log", cpu)
     if name == "baseline":
         return ServerProcess(name, baseline_command(), REPO, workdir / "server.log", cpu)
     raise ValueError(name)
