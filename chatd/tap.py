@@ -374,7 +374,7 @@ def makeService(options: Options) -> ChatService:
     if options["metrics"] is not None:
         from chatd.metrics import MetricsSite, metrics_registry  # imports the reactor
 
-        site = MetricsSite(metrics_registry(hub, {"line": door}))
+        site = MetricsSite(metrics_registry(hub, {"line": door}, store))
         endpoint = endpoints.serverFromString(reactor, options["metrics"])
         Listener(endpoint, site, options.spelled("metrics")).setServiceParent(chat)
     return chat
