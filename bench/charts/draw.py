@@ -8,6 +8,7 @@ and a chart in the repository changes only when its figures do.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -17,6 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # after use(): the backend is chosen before pyplot loads
 from matplotlib.patches import Patch
 
+from bench.charts import attack
 from bench.charts.results import BASELINE, Group, Run
 
 SIZE = (10.0, 5.6)  # inches
@@ -162,4 +164,67 @@ def draw_latency(run: Run, pairs: list[tuple[Group, Group]], path: Path) -> Path
         _legend(figure, handles, len(servers))
         what = "chatd fan-out: latency at a fixed load, and C's handshakes (lower is better)"
         _title(axes, what, run)
+        return _save(figure, path)
+
+
+#: The attack tables' colours, in the order given (the first is usually "before").
+TABLE_COLOURS = ("#b0b0b0", "#1f5fa8", "#2e9b8f", "#b8762e")
+FLOOR = 0.01  # a share of zero (nothing left, say) is drawn here on the log axis
+
+
+def _amount(share: attack.Share) -> str:
+    number = (
+        f"{share.value:,.0f}"
+        if share.value >= 100 or share.value == int(share.value)
+        else (f"{share.value:,.1f}")
+    )
+    return number + (f" {share.unit}" if share.unit else "")
+
+
+def _wrapped(text: str) -> str:
+    """At most two lines of 60 characters, so that long figure names keep to the margin."""
+    return "\n".join(textwrap.wrap(text, 60, max_lines=2, placeholder=" ..."))
+
+
+def draw_attack(tables: list[attack.Table], path: Path) -> Path:
+    """Each bounded attack figure as its value over its bound, one bar per table, log scale."""
+    keys = attack.rows(tables)
+    per_table = [{share.key: share for share in attack.shares(table)} for table in tables]
+    step = 0.8 / len(tables)
+    height = 1.9 + 0.2 * len(keys) * len(tables) + 0.25 * len(tables)
+    with plt.rc_context(STYLE):
+        figure, axes = plt.subplots(figsize=(SIZE[0], height), layout="constrained")
+        for index, found in enumerate(per_table):
+            colour = TABLE_COLOURS[index % len(TABLE_COLOURS)]
+            for place, name in enumerate(keys):
+                share = found.get(name)
+                if share is None:
+                    continue
+                y = place + step * (index - (len(tables) - 1) / 2)
+                width = max(share.share, FLOOR)
+                axes.barh(y, width, step * 0.9, color=colour, left=0)
+                mark = "" if share.passed else "  FAIL"
+                axes.text(width * 1.08, y, _amount(share) + mark, va="center", fontsize=8)
+        axes.axvline(1.0, color="#c0392b", linewidth=1.2)
+        axes.text(1.0, -0.9, " target ", color="#c0392b", fontsize=8.5, ha="center")
+        axes.set_xscale("log")
+        highest = max((s.share for found in per_table for s in found.values()), default=10)
+        axes.set_xlim(FLOOR * 0.7, max(highest, 2) * 8)
+        axes.set_ylim(len(keys) - 0.5, -1.2)
+        axes.set_yticks(range(len(keys)), [_wrapped(k) for k in keys], fontsize=8.5)
+        axes.xaxis.set_major_formatter(lambda value, _pos: f"{value:g}x")
+        axes.set_xlabel(f"value over its target's bound (log scale; at most 1 meets it; "
+                        f"0 is drawn at {FLOOR:g})")  # fmt: skip
+        axes.grid(axis="x", color="#e4e4e4")
+        axes.set_axisbelow(True)
+        handles = []
+        for index, table in enumerate(tables):
+            met, total = attack.not_drawn(table)
+            text = f"{table.label}: `{attack.command(table)}`"
+            if total:
+                text += f"; yes/no targets not drawn: {met} of {total} met"
+            handles.append(Patch(color=TABLE_COLOURS[index % len(TABLE_COLOURS)], label=text))
+        figure.legend(handles=handles, loc="outside lower left", frameon=False, fontsize=8.5)
+        axes.set_title("chatd attack scenarios (issue 13): each figure against its target "
+                       "(lower is better)", fontsize=10, loc="left")  # fmt: skip
         return _save(figure, path)

@@ -1,9 +1,11 @@
 """``python -m bench.charts``: draw the newest full fan-out run as PNG charts.
 
-By default the run is the newest full one (not ``--quick``, every step of A, B and C measured for
-chatd and the baseline) in ``bench/fanout/results``; ``--results`` names another results directory,
-or one run's own directory, which is then drawn whatever it holds. Exit status: 0 drawn, 2 nothing
-to draw or matplotlib missing (``pip install '.[bench]'``).
+By default the run is the newest full one (not ``--quick``, every step of A, B and C measured
+for chatd and the baseline) in ``bench/fanout/results``; ``--results`` names another results
+directory, or one run's own directory, which is then drawn whatever it holds. ``--attack`` draws
+saved attack tables instead (``python -m bench.attack --json PATH``), each figure against its
+target, one bar per table, e.g. before and after a fix. Exit status: 0 drawn, 2 nothing to draw
+or matplotlib missing (``pip install '.[bench]'``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench.charts import results
+from bench.charts import attack, results
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_RESULTS = HERE.parent / "fanout" / "results"
@@ -30,7 +32,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--out", type=Path, default=HERE, help="where the PNGs go (default: bench/charts)"
     )
+    parser.add_argument(
+        "--attack",
+        action="append",
+        default=[],
+        metavar="[LABEL=]JSON",
+        help="draw bench/charts/attack.png from this attack table instead of the fan-out charts "
+        "(repeatable, oldest first; the label defaults to the file's time)",
+    )
     return parser.parse_args(argv)
+
+
+def draw_attack(arguments: list[str], out: Path) -> int:
+    from bench.charts import draw
+
+    try:
+        tables = [attack.load_table(argument) for argument in arguments]
+    except ValueError as error:
+        print(f"bench.charts: {error}", file=sys.stderr)
+        return 2
+    if not attack.rows(tables):
+        print("bench.charts: no figure with a numeric target to draw", file=sys.stderr)
+        return 2
+    print(draw.draw_attack(tables, out / "attack.png"))
+    return 0
 
 
 def choose(path: Path) -> results.Run:
@@ -50,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError as error:
         print(f"bench.charts: needs matplotlib ({error}): pip install '.[bench]'", file=sys.stderr)
         return 2
+    if args.attack:
+        return draw_attack(args.attack, args.out)
     try:
         run = choose(args.results)
     except (results.NoRun, ValueError) as error:
