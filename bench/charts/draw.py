@@ -151,7 +151,7 @@ def draw_latency(run: Run, pairs: list[tuple[Group, Group]], path: Path) -> Path
         _ticks(axes, [p99 for _p50, p99 in pairs], servers)
         axes.set_xlim(-0.5, len(pairs) - 0.5)
         axes.set_ylabel("latency, ms (log scale)")
-        axes.yaxis.set_major_formatter(lambda value, _pos: f"{value:g}")
+        axes.yaxis.set_major_formatter(lambda value, _pos: f"{value:,g}")
         axes.grid(axis="y", color="#e4e4e4")
         axes.set_axisbelow(True)
         handles = []
