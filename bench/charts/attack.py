@@ -32,6 +32,7 @@ class Share:
     """One figure's value over its bound (``value``, ``bound`` and ``unit`` as in the table)."""
 
     key: str
+    scenario: str
     value: float
     bound: float
     unit: str
@@ -108,7 +109,10 @@ def shares(table: Table) -> list[Share]:
         if limit is None or isinstance(value, bool) or not isinstance(value, int | float):
             continue
         passed = figure.get("result") == "pass"
-        out.append(Share(name, float(value), limit, str(figure.get("unit") or ""), passed))
+        scenario = str(figure.get("scenario", ""))
+        out.append(
+            Share(name, scenario, float(value), limit, str(figure.get("unit") or ""), passed)
+        )
     return out
 
 
@@ -120,10 +124,13 @@ def not_drawn(table: Table) -> tuple[int, int]:
 
 
 def rows(tables: list[Table]) -> list[str]:
-    """The keys to draw, in the order of their first appearance across ``tables``."""
-    seen: list[str] = []
+    """The keys to draw: scenarios in the order they first appear across ``tables``, and each
+    scenario's figures in the order they first appear, so that a figure renamed between two
+    tables (``5 s after`` becoming ``8 s after``) still sits beside its old name."""
+    scenarios: dict[str, list[str]] = {}
     for table in tables:
         for share in shares(table):
-            if share.key not in seen:
-                seen.append(share.key)
-    return seen
+            found = scenarios.setdefault(share.scenario, [])
+            if share.key not in found:
+                found.append(share.key)
+    return [name for found in scenarios.values() for name in found]

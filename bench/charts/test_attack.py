@@ -70,12 +70,14 @@ def test_label_and_command_shown(tmp_path):
     assert attack.load_table(f"before, 46ce2d7={save(tmp_path)}").label == "before, 46ce2d7"
 
 
-def test_rows_follow_first_appearance_across_tables(tmp_path):
-    """A row only one table has still gets its place, in the order the tables give."""
-    before = attack.load_table(str(save(tmp_path, "before.json", FIGURES[:1])))
-    after = attack.load_table(str(save(tmp_path, "after.json", FIGURES[5:6] + FIGURES[:1])))
+def test_rows_keep_each_scenario_together_across_tables(tmp_path):
+    """A figure only the later table has (renamed, say) sits with its scenario, not at the end."""
+    renamed = figure("1 tls-per-ip", "server fds after 9 s", 3, "", "<= 5", "pass")
+    before = attack.load_table(str(save(tmp_path, "before.json", [FIGURES[0], FIGURES[5]])))
+    after = attack.load_table(str(save(tmp_path, "after.json", [FIGURES[5], renamed])))
     assert attack.rows([before, after]) == [
         "1 tls-per-ip: server fds over baseline after 8 s",
+        "1 tls-per-ip: server fds after 9 s",
         "2 telnet: 1 x IAC AYT: others' /msg p99",
     ]
 
