@@ -71,6 +71,16 @@ class Session:
         self.receipts = False
         self._ended = False
 
+    def username(self) -> str:
+        """The username of a session that has one: a room member, or someone on the user list.
+
+        Raises :class:`RuntimeError` for a session still in the handshake, which would be a bug in
+        the caller, not something the user did.
+        """
+        if self.name is None:
+            raise RuntimeError(f"{self.client.peer} has no username yet")
+        return self.name
+
     def receive(self, line: str) -> None:
         """Act on one line the person typed (already decoded, without its line ending)."""
         if self._ended:
