@@ -26,8 +26,10 @@ QUIT_WORD = "<quit>"
 class Client(Protocol):
     """What the hub needs from a door's connection."""
 
-    #: A short description of the other end, for log events (``"tcp 127.0.0.1:50312"``).
-    peer: str
+    @property
+    def peer(self) -> str:
+        """A short description of the other end, for log events (``"tcp 127.0.0.1:50312"``)."""
+        ...
 
     def deliver(self, event: events.Event) -> None:
         """Show ``event`` to the person at the other end."""
