@@ -21,8 +21,9 @@ from collections.abc import Iterator, Mapping
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.twisted import MetricsResource
+from twisted.web.http import Request
 from twisted.web.resource import Resource
-from twisted.web.server import Request, Site
+from twisted.web.server import Site
 
 from chatd.core.hub import Hub
 from chatd.doors.line import LineDoorFactory
