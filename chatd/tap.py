@@ -323,6 +323,15 @@ def check_endpoint(description: str, source: str) -> None:
     """
     try:
         endpoint = endpoints.serverFromString(None, description)
+    except IndexError as error:
+        if description.startswith("systemd:"):
+            # Twisted looks the socket up among those systemd passed, and finds none there.
+            raise usage.UsageError(
+                f"cannot listen on {source}: systemd passed no such socket "
+                f"(LISTEN_FDS={os.environ.get('LISTEN_FDS', 'unset')}); start chatd from its "
+                "socket unit, or under systemd-socket-activate"
+            ) from error
+        raise usage.UsageError(f"cannot listen on {source}: {error}") from error
     except Exception as error:  # the parsers raise ValueError, TypeError, KeyError, OSError, ...
         raise usage.UsageError(f"cannot listen on {source}: {error}") from error
     # TCP, TCP6 and SSL endpoints keep their port here; other kinds have no port to check.
