@@ -19,7 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
-from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.twisted import MetricsResource
 from twisted.web.http import Request
 from twisted.web.resource import Resource
@@ -27,6 +32,7 @@ from twisted.web.server import Site
 
 from chatd.core.hub import Hub
 from chatd.doors.line import LineDoorFactory
+from chatd.store import SQLiteStore
 
 __all__ = ["ChatCollector", "MetricsSite", "metrics_registry"]
 
@@ -45,9 +51,13 @@ REFUSAL_REASONS = (
 class ChatCollector:
     """Reads the hub's and the doors' counts at scrape time; ``doors`` maps a label to a door."""
 
-    def __init__(self, hub: Hub, doors: Mapping[str, LineDoorFactory]) -> None:
+    def __init__(
+        self, hub: Hub, doors: Mapping[str, LineDoorFactory], store: object = None
+    ) -> None:
         self.hub = hub
         self.doors = dict(doors)
+        #: The SQLite store, whose commits are timed; other stores have no queue to watch.
+        self.store = store if isinstance(store, SQLiteStore) else None
 
     def collect(self) -> Iterator[Metric]:
         per_door = [
@@ -119,16 +129,31 @@ class ChatCollector:
         for reason in (*REFUSAL_REASONS, *sorted(counted.keys() - set(REFUSAL_REASONS))):
             refusals.add_metric([reason], counted.get(reason, 0))
         yield refusals
+        if self.store is not None:
+            latency = self.store.commit_seconds
+            yield HistogramMetricFamily(
+                "chatd_store_commit_seconds",
+                "Time from a batch of lines going to the database's thread to its commit.",
+                buckets=latency.cumulative(),
+                sum_value=latency.sum,
+            )
+            yield GaugeMetricFamily(
+                "chatd_store_queue_lines",
+                "Lines received and not yet committed to the database (their receipts wait).",
+                value=self.store.queued,
+            )
 
 
-def metrics_registry(hub: Hub, doors: Mapping[str, LineDoorFactory]) -> CollectorRegistry:
+def metrics_registry(
+    hub: Hub, doors: Mapping[str, LineDoorFactory], store: object = None
+) -> CollectorRegistry:
     """A registry of chatd's metrics and the process's (CPU, memory, descriptors, GC, Python).
 
     A registry of its own rather than ``prometheus_client``'s global one, so that two hubs in one
     process (tests do that) do not collide.
     """
     registry = CollectorRegistry()
-    registry.register(ChatCollector(hub, doors))
+    registry.register(ChatCollector(hub, doors, store))
     ProcessCollector(registry=registry)
     PlatformCollector(registry=registry)
     GCCollector(registry=registry)

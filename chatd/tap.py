@@ -326,6 +326,15 @@ def check_endpoint(description: str, source: str) -> None:
     """
     try:
         endpoint = endpoints.serverFromString(None, description)
+    except IndexError as error:
+        if description.startswith("systemd:"):
+            # Twisted looks the socket up among those systemd passed, and finds none there.
+            raise usage.UsageError(
+                f"cannot listen on {source}: systemd passed no such socket "
+                f"(LISTEN_FDS={os.environ.get('LISTEN_FDS', 'unset')}); start chatd from its "
+                "socket unit, or under systemd-socket-activate"
+            ) from error
+        raise usage.UsageError(f"cannot listen on {source}: {error}") from error
     except Exception as error:  # the parsers raise ValueError, TypeError, KeyError, OSError, ...
         raise usage.UsageError(f"cannot listen on {source}: {error}") from error
     # TCP, TCP6 and SSL endpoints keep their port here; other kinds have no port to check.
@@ -377,7 +386,7 @@ def makeService(options: Options) -> ChatService:
     if options["metrics"] is not None:
         from chatd.metrics import MetricsSite, metrics_registry  # imports the reactor
 
-        site = MetricsSite(metrics_registry(hub, {"line": door}))
+        site = MetricsSite(metrics_registry(hub, {"line": door}, store))
         endpoint = endpoints.serverFromString(reactor, options["metrics"])
         Listener(endpoint, site, options.spelled("metrics")).setServiceParent(chat)
     return chat

@@ -25,6 +25,8 @@ CHATD_FAMILIES = {
     "chatd_rooms": "gauge",
     "chatd_handshake_timeouts": "counter",
     "chatd_refusals": "counter",
+    "chatd_store_commit_seconds": "histogram",
+    "chatd_store_queue_lines": "gauge",
 }
 
 
@@ -93,6 +95,9 @@ def test_values_move_with_what_people_do(chatd, peers):
     assert after[line_door("chatd_deliveries_total")] == 3 + 3 + 1 + 2 + 1 + 1
     assert after[line_door("chatd_bytes_sent_total")] > before[line_door("chatd_bytes_sent_total")]
     assert after[("chatd_refusals_total", (("reason", "max_per_ip"),))] == 1
+    # The two lines went to the database (with the lobby's creation at start, maybe before).
+    assert after[("chatd_store_commit_seconds_count", ())] >= 1
+    assert after[("chatd_store_queue_lines", ())] in (0, 1, 2)
     assert after[("chatd_refusals_total", (("reason", "max_clients"),))] == 0
 
     bob.send("/quit")
