@@ -85,6 +85,8 @@ class LineDoor(LineReceiver):
         self._discarding = False
         #: Whether a TLS handshake is still to finish: such a connection is aborted, not closed.
         self._handshaking = False
+        #: Receipts waiting for the end of the reactor turn (see :meth:`_hold_receipt`).
+        self._receipts: list[bytes] | None = None
 
     @property
     def peer(self) -> str:
@@ -253,8 +255,31 @@ class LineDoor(LineReceiver):
         if session is None or not session.rooms:
             self._write(encode(event))
             return
+        if type(event) is events.Receipt:
+            self._hold_receipt(encode(event))
+            return
         self.factory.fanout.catch_up(session)  # broadcasts made before this event come first
         self._write(encode(event, session.rooms[-1].name))
+
+    def _hold_receipt(self, data: bytes) -> None:
+        """Keep a receipt for the end of the reactor turn, with the others that come in it.
+
+        A store confirms a whole batch of lines in one turn; sending each receipt at once would
+        be a catch-up and a write per line said, where one write per turn does.  Receipts keep
+        their order among themselves; other answers may pass them, as they may when the disk
+        is slow.
+        """
+        if self._receipts is None:
+            self._receipts = []
+            self.clock.callLater(0, self._send_receipts)
+        self._receipts.append(data)
+
+    def _send_receipts(self) -> None:
+        receipts, self._receipts = self._receipts, None
+        session = self.session
+        if receipts and session is not None and session.rooms:
+            self.factory.fanout.catch_up(session)
+            self._write(b"".join(receipts))
 
     def _write(self, data: bytes) -> None:
         """Write ``data`` outside the fan-out, counting its bytes for the metrics."""
