@@ -43,9 +43,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def draw_attack(arguments: list[str], out: Path) -> int:
-    from bench.charts import draw
+def matplotlib_missing() -> bool:
+    """Whether the drawing module cannot load; said on stderr. Checked after the inputs, so that
+    a wrong path is reported as such even where matplotlib is not installed."""
+    try:
+        from bench.charts import draw  # noqa: F401
+    except ImportError as error:
+        print(f"bench.charts: needs matplotlib ({error}): pip install '.[bench]'", file=sys.stderr)
+        return True
+    return False
 
+
+def draw_attack(arguments: list[str], out: Path) -> int:
     try:
         tables = [attack.load_table(argument) for argument in arguments]
     except ValueError as error:
@@ -54,6 +63,10 @@ def draw_attack(arguments: list[str], out: Path) -> int:
     if not attack.rows(tables):
         print("bench.charts: no figure with a numeric target to draw", file=sys.stderr)
         return 2
+    if matplotlib_missing():
+        return 2
+    from bench.charts import draw
+
     print(draw.draw_attack(tables, out / "attack.png"))
     return 0
 
@@ -70,11 +83,6 @@ def choose(path: Path) -> results.Run:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        from bench.charts import draw
-    except ImportError as error:
-        print(f"bench.charts: needs matplotlib ({error}): pip install '.[bench]'", file=sys.stderr)
-        return 2
     if args.attack:
         return draw_attack(args.attack, args.out)
     try:
@@ -82,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     except (results.NoRun, ValueError) as error:
         print(f"bench.charts: {error}", file=sys.stderr)
         return 2
+    if matplotlib_missing():
+        return 2
+    from bench.charts import draw
+
     print(f"bench.charts: drawing {run.path} ({run.caption()})", file=sys.stderr)
     drawn = []
     groups = results.throughput(run)
