@@ -68,6 +68,28 @@ EVENTS: Mapping[str, str] = {
     "connections; raise the hard limit (ulimit -Hn, or LimitNOFILE= under systemd)": "open-files",
     "chatd: cannot listen on {source}: {reason} (see {hint})": "error",
     "shutting down, closing {count} connections": "shutdown",
+    # The rooms' database.
+    "keeping history in memory only (--db :memory:)": "startup",
+    "keeping history in the database {where}": "startup",
+    "migrated the database {where} from schema version {old} to {new}": "database",
+    "cannot write to the database {where} ({error}); {count} lines wait to be written, and "
+    "their receipts with them; trying again (attempt {attempts}, failing for {seconds:.0f} s)":
+        "database",
+    "writing to the database {where} again after {attempts} failed attempts over "
+    "{seconds:.0f} s": "database",
+    "stopping without writing {count} lines to the database {where}: it could not be written "
+    "for {seconds:.0f} s": "error",
+    "cannot read history of {room} from the database {where}: {error}": "database",
+    "a durable callback failed for line {seq}": "error",
+    "retention: deleted {count} lines older than {days} days from {where}": "database",
+    "retention: cannot delete old lines from {where} ({error}); trying again later": "database",
+    # Reloading on SIGHUP.
+    "reloaded: nothing changed": "reload",
+    "{option} changed from {old} to {new}{note}": "reload",
+    "message of the day changed ({count} lines)": "reload",
+    "log-messages changed to {state}": "reload",
+    "reload failed, keeping the running settings: {why}": "reload",
+    "{option} changed in {where}; restart chatd to apply it": "reload",
 }  # fmt: skip
 
 _SERIOUS = {LogLevel.error, LogLevel.critical}

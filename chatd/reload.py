@@ -19,9 +19,9 @@ from chatd.tap import LIMIT_OPTIONS, Options
 
 #: Limits that each connection reads when it is made (see chatd.doors.line).
 NEW_CONNECTIONS_ONLY = frozenset({"max-line-length", "max-send-buffer", "rate", "burst"})
-#: Settings that live in what was built at start-up: the listeners, the history buffer and the
-#: database.
-NEED_RESTART = ("port", "interface", "listen", "history", "db", "history-days")
+#: Settings that live in what was built at start-up: the listeners (the metrics one too), the
+#: history buffer and the database.
+NEED_RESTART = ("port", "interface", "listen", "history", "db", "history-days", "metrics")
 
 
 class Reloader:

@@ -147,6 +147,13 @@ class Options(usage.Options):
             "TOML file of settings keyed by long option name; the command line beats it. "
             "SIGHUP re-reads it.",
         ],
+        [
+            "metrics",
+            None,
+            None,
+            "Twisted endpoint serving Prometheus metrics at /metrics, e.g. "
+            "tcp:9100:interface=127.0.0.1 (off by default).",
+        ],
     ] + [
         [option, None, getattr(DEFAULTS, field), help, _number(option, kind, minimum)]
         for option, field, kind, minimum, help in LIMIT_OPTIONS
@@ -228,6 +235,8 @@ class Options(usage.Options):
             self["motd-lines"] = read_motd(self["motd"], where or "cannot read --motd file")
         for description, source in self.listeners():
             check_endpoint(description, source)
+        if self["metrics"] is not None:
+            check_endpoint(self["metrics"], self.spelled("metrics"))
 
     def _read_config(self, path: str) -> None:
         """Take each setting of the file at ``path`` that the command line does not give."""
@@ -314,6 +323,15 @@ def check_endpoint(description: str, source: str) -> None:
     """
     try:
         endpoint = endpoints.serverFromString(None, description)
+    except IndexError as error:
+        if description.startswith("systemd:"):
+            # Twisted looks the socket up among those systemd passed, and finds none there.
+            raise usage.UsageError(
+                f"cannot listen on {source}: systemd passed no such socket "
+                f"(LISTEN_FDS={os.environ.get('LISTEN_FDS', 'unset')}); start chatd from its "
+                "socket unit, or under systemd-socket-activate"
+            ) from error
+        raise usage.UsageError(f"cannot listen on {source}: {error}") from error
     except Exception as error:  # the parsers raise ValueError, TypeError, KeyError, OSError, ...
         raise usage.UsageError(f"cannot listen on {source}: {error}") from error
     # TCP, TCP6 and SSL endpoints keep their port here; other kinds have no port to check.
@@ -362,6 +380,12 @@ def makeService(options: Options) -> ChatService:
     for description, source in options.listeners():
         endpoint = endpoints.serverFromString(reactor, description)
         Listener(endpoint, door, source).setServiceParent(chat)
+    if options["metrics"] is not None:
+        from chatd.metrics import MetricsSite, metrics_registry  # imports the reactor
+
+        site = MetricsSite(metrics_registry(hub, {"line": door}, store))
+        endpoint = endpoints.serverFromString(reactor, options["metrics"])
+        Listener(endpoint, site, options.spelled("metrics")).setServiceParent(chat)
     return chat
 
 

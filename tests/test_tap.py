@@ -78,6 +78,13 @@ def test_bad_values_are_usage_errors(args, complaint):
         parse(*args)
 
 
+def test_a_systemd_listener_without_systemd_says_what_is_missing(monkeypatch):
+    """--listen systemd:... outside socket activation names the missing socket, not an index."""
+    monkeypatch.delenv("LISTEN_FDS", raising=False)
+    with pytest.raises(usage.UsageError, match="systemd passed no such socket"):
+        parse("--listen", "systemd:domain=INET6:index=0")
+
+
 def test_listeners_say_which_options_asked_for_them():
     """Each endpoint comes with the options as typed, to name the culprit if listening fails."""
     assert parse("-p", "4000").listeners() == [("tcp:4000:backlog=1024", "--port 4000")]

@@ -49,6 +49,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="where the on-disk chatd's databases go, one new directory per step "
         "(default: the system's temporary directory)",
     )
+    parser.add_argument(
+        "--chatd-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="appended to chatd's command line (repeatable), e.g. --chatd-arg=--metrics "
+        "--chatd-arg=tcp:0:interface=127.0.0.1",
+    )
     args = parser.parse_args(argv)
     args.scenarios = [name.strip().upper() for name in args.scenarios.split(",") if name.strip()]
     args.servers = [name.strip() for name in args.servers.split(",") if name.strip()]
@@ -153,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
             for server in step_servers(step, args):
                 workdir = out_dir / f"run{run}" / f"{step.name}-{server}"
                 began = time.monotonic()
-                report = scenarios.run_step(loadgen, server, step, workdir, args.db_dir)
+                report = scenarios.run_step(
+                    loadgen, server, step, workdir, tuple(args.chatd_arg), args.db_dir
+                )
                 report["run"] = run
                 reports.append(report)
                 (workdir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -169,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     met, total = table.verdict(lines)
     info = machine()
+    twistd, extra = Path("twistd"), tuple(args.chatd_arg)
     command = "python -m bench.fanout" + (" " + shlex.join(argv or sys.argv[1:])).rstrip()
     text = "\n".join(
         [
@@ -179,9 +190,9 @@ def main(argv: list[str] | None = None) -> int:
             f"machine  {info['cpu']}, {info['cores']} cores, {info['kernel']}",
             f"software Python {info['python']}, Twisted {info['twisted']}, chatd {info['chatd']} "
             f"(installed), checkout {info['checkout']}",
-            f"chatd    {' '.join(chatd_command(Path('twistd'), 'TMPDIR/chatd.db'))} "
+            f"chatd    {' '.join(chatd_command(twistd, 'TMPDIR/chatd.db', extra))} "
             "(a new TMPDIR per step)",
-            f":memory: {' '.join(chatd_command(Path('twistd'), ':memory:'))}",
+            f":memory: {' '.join(chatd_command(twistd, ':memory:', extra))}",
             "baseline python -m bench.fanout.baseline --port 0",
             f"pinning  servers on CPU {scenarios.SERVER_CPU}, loadgen on CPU "
             f"{scenarios.LOADGEN_CPU} (at real-time priority in C)",
@@ -206,7 +217,11 @@ def main(argv: list[str] | None = None) -> int:
         text += textwrap.fill(note, width=100, subsequent_indent="  ") + "\n"
     print(text)
     (out_dir / "table.txt").write_text(text)
-    everything = {"machine": info, "command": command, "chatd_args": CHATD_ARGS}
+    everything = {
+        "machine": info,
+        "command": command,
+        "chatd_args": [*CHATD_ARGS, *args.chatd_arg],
+    }
     everything["reports"] = reports
     (out_dir / "reports.json").write_text(json.dumps(everything, indent=2) + "\n")
     print(f"raw reports and logs: {out_dir}", file=sys.stderr)

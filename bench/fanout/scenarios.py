@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.fanout.servers import SERVERS, ServerError, make_server, pinned
+from bench.fanout.servers import SERVERS, ServerError, ServerProcess, make_server, pinned
 
 HERE = Path(__file__).resolve().parent
 SERVER_CPU = 0
@@ -231,7 +231,12 @@ def stored_lines(db: Path) -> int | None:
 
 
 def run_step(
-    loadgen: Path, server_name: str, step: Step, workdir: Path, db_dir: Path | None = None
+    loadgen: Path,
+    server_name: str,
+    step: Step,
+    workdir: Path,
+    chatd_extra: tuple = (),
+    db_dir: Path | None = None,
 ) -> dict:
     """One step against a fresh server; the generator's JSON plus what the runner saw.
 
@@ -244,7 +249,8 @@ def run_step(
     if server_name == "chatd":
         db = Path(tempfile.mkdtemp(prefix="chatd-fanout-", dir=db_dir)) / "chatd.db"
     try:
-        _run_server_step(loadgen, server_name, step, workdir, db, result)
+        server = make_server(server_name, workdir, SERVER_CPU, db=db, chatd_extra=chatd_extra)
+        _run_server_step(loadgen, server, step, result)
     finally:
         if db is not None:
             result["stored_lines"] = stored_lines(db)
@@ -255,10 +261,8 @@ def run_step(
     return result
 
 
-def _run_server_step(
-    loadgen: Path, server_name: str, step: Step, workdir: Path, db: Path | None, result: dict
-) -> None:
-    server = make_server(server_name, workdir, SERVER_CPU, db=db)
+def _run_server_step(loadgen: Path, server: ServerProcess, step: Step, result: dict) -> None:
+    workdir, server_name = server.log_path.parent, server.name
     try:
         port = server.start()
     except ServerError as error:

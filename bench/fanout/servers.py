@@ -52,9 +52,12 @@ def parse_port(log: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def chatd_command(twistd: Path = TWISTD, db: str | None = None) -> list[str]:
-    """chatd's command line; ``db`` is its ``--db`` (None: the default, ``chatd.db``)."""
-    return loopback_chatd(twistd, CHATD_ARGS + ([] if db is None else ["--db", db]))
+def chatd_command(
+    twistd: Path = TWISTD, db: str | None = None, extra: tuple[str, ...] = ()
+) -> list[str]:
+    """chatd's command line: :data:`CHATD_ARGS`, ``--db db`` (None: the default, ``chatd.db``),
+    then ``extra`` (``--chatd-arg``)."""
+    return loopback_chatd(twistd, [*CHATD_ARGS, *([] if db is None else ["--db", db]), *extra])
 
 
 def baseline_command() -> list[str]:
@@ -120,16 +123,22 @@ class ServerProcess:
 
 
 def make_server(
-    name: str, workdir: Path, cpu: int | None, twistd: Path = TWISTD, db: Path | None = None
+    name: str,
+    workdir: Path,
+    cpu: int | None,
+    twistd: Path = TWISTD,
+    db: Path | None = None,
+    chatd_extra: tuple = (),
 ) -> ServerProcess:
     """A fresh, unstarted server of :data:`SERVERS`, logging into ``workdir``; ``chatd`` keeps
-    its database at ``db``."""
+    its database at ``db``; both chatd variants get the ``chatd_extra`` options."""
     workdir.mkdir(parents=True, exist_ok=True)
     if name == "chatd":
-        command = chatd_command(twistd, None if db is None else str(db))
+        command = chatd_command(twistd, None if db is None else str(db), chatd_extra)
         return ServerProcess(name, command, workdir, workdir / "server.log", cpu)
     if name == "chatd-memory":
-        command = chatd_command(twistd, ":memory:")
+        command = chatd_command(twistd, ":memory:", chatd_extra)
+        return ServerProcess(name, command, workdir, workdir / "server.log", cpu)
         return ServerProcess(name, command, workdir, workdir / "server.log", cpu)
     if name == "baseline":
         return ServerProcess(name, baseline_command(), REPO, workdir / "server.log", cpu)

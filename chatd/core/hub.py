@@ -87,6 +87,10 @@ class Hub:
             clock, limits.idle_timeout, self._idle_expired
         )
         self._closing = False
+        #: What the hub refused because of a limit, by reason (see :data:`REFUSAL_REASONS`), and
+        #: how many connections chose no username in time: plain counts, for the metrics.
+        self.refusals: Counter[str] = Counter()
+        self.handshake_timeouts = 0
 
     # Connections
 
@@ -106,6 +110,7 @@ class Hub:
         try:
             self._admit(origin)
         except ChatError as refusal:
+            self.refusals[self._refusal_reason(refusal)] += 1
             if self._refusals_logged.allow(origin):
                 self.log.warn("refused {peer}: {why}", peer=client.peer, why=str(refusal))
             raise
@@ -197,6 +202,7 @@ class Hub:
             and session.origin is not None
             and not self._arrivals.try_spend(session.origin, self.clock.seconds())
         ):
+            self.refusals["name_change_rate"] += 1
             raise ArrivingTooFast("name changes")
         self._users.remove(session.key)
         session.name, session.key = new_name, key
@@ -218,6 +224,7 @@ class Hub:
                     self.limits.private_rate, self.limits.private_burst, now
                 )
             if not recipient.inbox.try_spend(now):
+                self.refusals["private_rate"] += 1
                 raise RecipientBusy(recipient.name)
         if self._log_messages:
             self.log.info(
@@ -293,6 +300,7 @@ class Hub:
         session.finish(last)
 
     def _handshake_expired(self, session: Session) -> None:
+        self.handshake_timeouts += 1
         self.log.info("{peer} chose no username in time", peer=session.client.peer)
         self._finish(session, events.Refused("timed out waiting for a username"))
 
@@ -300,6 +308,14 @@ class Hub:
         idle = f"idle for {self.limits.idle_timeout:g} seconds"
         self._leave(session, "idle", how=idle)
         self._finish(session, events.Refused(f"disconnected: {idle}"))
+
+    def _refusal_reason(self, refusal: ChatError) -> str:
+        """The ``reason`` a refused connection is counted under: the limit that refused it."""
+        if isinstance(refusal, ServerFull):
+            return "shutting_down" if self._closing else "max_clients"
+        if isinstance(refusal, TooManyFromAddress):
+            return "max_per_ip"
+        return "arrival_rate"
 
     def _user(self, session: Session) -> str:
         if session.name is None:

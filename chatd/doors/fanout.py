@@ -83,11 +83,20 @@ class Fanout:
         self._base = 0
         self._pass: Iterator[bool] | None = None
         self._next_slice: IDelayedCall | None = None
+        #: Broadcast lines written to members, and their bytes, since the start: for the metrics,
+        #: added to local integers in a pass, and to these per slice and per member's own share.
+        self.deliveries = 0
+        self.bytes_sent = 0
 
     @property
     def backlog(self) -> int:
         """Broadcasts that some member has not had yet."""
         return len(self._journal)
+
+    @property
+    def member_count(self) -> int:
+        """The named users who hear broadcasts through this fan-out."""
+        return len(self._members)
 
     def add(self, session: Session) -> None:
         self._members[session] = self._end()
@@ -140,12 +149,16 @@ class Fanout:
         """
         start, end = self._base, self._end()
         shared: dict[tuple[Room, ...], bytes] = {}
+        lines: dict[tuple[Room, ...], int] = {}  # in each of ``shared``, for the metrics
         senders = set(self._senders)
         seen = written = 0  # in this slice
+        whole_lines = whole_bytes = 0  # written to members owed the whole journal, this slice
         for session in list(self._members):
             if seen == self._slice_size or written >= self._slice_bytes:
+                self.deliveries += whole_lines
+                self.bytes_sent += whole_bytes
                 yield True
-                seen = written = 0
+                seen = written = whole_lines = whole_bytes = 0
             seen += 1
             position = self._members.get(session, end)
             if position < end:
@@ -155,11 +168,16 @@ class Fanout:
                     data = shared.get(view)
                     if data is None:
                         data = shared[view] = self._share(view, None, start, end)
+                        lines[view] = data.count(b"\n")
                     if data:
                         session.client.outbox.write(data)
+                        whole_lines += lines[view]
+                        whole_bytes += len(data)
                     written += len(data)
                 else:
                     written += self._write_share(session, position, end)
+        self.deliveries += whole_lines
+        self.bytes_sent += whole_bytes
         # Every member is now at ``end`` or past it (those who came during the pass started at
         # the journal's end), so what comes before ``end`` is not needed any more.
         done = end - start
@@ -175,6 +193,8 @@ class Fanout:
         share = self._share(session.rooms, session, position, end)
         if share:
             session.client.outbox.write(share)
+            self.deliveries += share.count(b"\n")
+            self.bytes_sent += len(share)
         return len(share)
 
     def _share(

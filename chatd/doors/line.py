@@ -140,7 +140,7 @@ class LineDoor(LineReceiver):
                     telnet.alive_answered_at = now
                     answers.append(encode_notice("yes, chatd is here"))
         if answers and not self.transport.disconnecting:
-            self.outbox.write(b"".join(answers))
+            self._write(b"".join(answers))
         if self._flood is not None and telnet.commands > commands_before:
             # Each command costs a line: answering them is work, like relaying a line.
             self._flood.charge(telnet.commands - commands_before)
@@ -163,7 +163,7 @@ class LineDoor(LineReceiver):
             self._buffer = buffer
             return
         self._busyReceiving = True
-        start = 0
+        start = taken = 0
         try:
             while not self.paused and not self.transport.disconnecting:
                 if self._flood is None:
@@ -174,15 +174,18 @@ class LineDoor(LineReceiver):
                 if newline < 0:
                     break
                 line, start = buffer[start:newline], newline + 1
+                taken += 1
                 self._take_line(line)
         finally:
             self._busyReceiving = False
+            self.factory.lines_received += taken
         rest = buffer[start:] if start else buffer
         if self.transport.disconnecting:
             rest = b""  # lines after <quit> are not for anyone
         elif len(rest) > self.MAX_LENGTH and not self.paused:
             rest = b""
             self._discarding = True
+            self.factory.lines_received += 1  # counted now: the rest of it is never read
             self._refuse_long_line()
         self._buffer = rest
 
@@ -208,6 +211,7 @@ class LineDoor(LineReceiver):
     # Flood control's side
 
     def pause_reading(self) -> None:
+        self.factory.flood_delays += 1  # a pause starts: the gate extends one without asking
         self.pauseProducing()
 
     def resume_reading(self) -> None:
@@ -241,11 +245,17 @@ class LineDoor(LineReceiver):
 
     def deliver(self, event: events.Event) -> None:
         session = self.session
+        self.factory.deliveries += 1
         if session is None or not session.rooms:
-            self.outbox.write(encode(event))
+            self._write(encode(event))
             return
         self.factory.fanout.catch_up(session)  # broadcasts made before this event come first
-        self.outbox.write(encode(event, session.rooms[-1].name))
+        self._write(encode(event, session.rooms[-1].name))
+
+    def _write(self, data: bytes) -> None:
+        """Write ``data`` outside the fan-out, counting its bytes for the metrics."""
+        self.factory.bytes_sent += len(data)
+        self.outbox.write(data)
 
     def close(self) -> None:
         # A TLS connection closes cleanly only once its handshake is done, and a peer that never
@@ -263,6 +273,7 @@ class LineDoor(LineReceiver):
             held=held,
             limit=self.hub.limits.max_send_buffer,
         )
+        self.factory.slow_readers_dropped += 1
         self.transport.abortConnection()
 
 
@@ -277,6 +288,23 @@ class LineDoorFactory(ServerFactory):
         self.fanout = Fanout(hub.clock)
         self._open: set[LineDoor] = set()
         self._all_closed: list[defer.Deferred[None]] = []
+        # Counts since the start, for the metrics (the fan-out counts the broadcasts): plain
+        # integers here rather than on each connection, whose memory is a benchmark target.
+        #: Lines read from this door's connections, whatever became of them.
+        self.lines_received = 0
+        #: Events delivered to one connection directly, not through the fan-out, and the bytes
+        #: written outside the fan-out (those events and the answers to telnet commands).
+        self.deliveries = 0
+        self.bytes_sent = 0
+        #: Times flood control stopped reading from a connection.
+        self.flood_delays = 0
+        #: Connections dropped because they did not read their output.
+        self.slow_readers_dropped = 0
+
+    @property
+    def open_count(self) -> int:
+        """This door's open connections, including refused ones not closed yet."""
+        return len(self._open)
 
     def buildProtocol(self, addr: IAddress) -> LineDoor:
         door = LineDoor(self.hub)

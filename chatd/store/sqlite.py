@@ -28,7 +28,7 @@ from chatd.core.store import RoomRecord, StoredLine, Topic
 from chatd.store import schema
 from chatd.store.retention import Retention
 from chatd.store.runner import Runner, WriterThread
-from chatd.store.writer import Batch, Durable, GroupCommit
+from chatd.store.writer import Batch, Durable, GroupCommit, LatencyCounts
 
 #: How long the writer waits for another connection's lock before the attempt counts as failed.
 BUSY_TIMEOUT = 2.0
@@ -77,6 +77,16 @@ class SQLiteStore:
     def commits(self) -> int:
         """How many batches have been committed so far."""
         return self._group.commits
+
+    @property
+    def commit_seconds(self) -> LatencyCounts:
+        """How long commits took, as a histogram (for the metrics)."""
+        return self._group.commit_seconds
+
+    @property
+    def queued(self) -> int:
+        """Lines waiting to be committed (for the metrics)."""
+        return self._group.queued
 
     # -- the reactor thread's side --------------------------------------------------------
 

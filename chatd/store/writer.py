@@ -16,6 +16,7 @@ when writing works again; never once per line.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any
 
@@ -98,6 +99,10 @@ class GroupCommit:
         self._deadline: Timer | None = None
         #: How many transactions have been committed (for tests and benchmarks).
         self.commits = 0
+        #: How long each committed batch took, from being handed to the writer thread until the
+        #: reactor heard it was committed (what a receipt waits for): for the metrics.
+        self.commit_seconds = LatencyCounts()
+        self._flushed_at = 0.0
 
     # The reactor thread's share of an append is these few statements: keep it that way.
     def append(self, line: StoredLine, durable: Durable) -> None:
@@ -142,15 +147,23 @@ class GroupCommit:
             elif self._closing is not None:
                 self._finish()
 
+    @property
+    def queued(self) -> int:
+        """Lines appended and not yet known to be committed."""
+        in_flight = len(self._in_flight.rows) if self._in_flight is not None else 0
+        return in_flight + len(self._queue.rows)
+
     def _flush(self) -> None:
         batch, self._queue = self._queue, Batch()
         self._in_flight = batch
+        self._flushed_at = self._clock.seconds()
         self._runner.run(self._commit, batch).addCallbacks(self._committed, self._failed)
 
     def _committed(self, _: object) -> None:
         batch, self._in_flight = self._in_flight, None
         assert batch is not None
         self.commits += 1
+        self.commit_seconds.observe(self._clock.seconds() - self._flushed_at)
         if self._failures:
             self.log.info(
                 "writing to the database {where} again after {attempts} failed attempts"
@@ -235,3 +248,33 @@ class GroupCommit:
             self._deadline = None
         if closed is not None:
             closed()
+
+
+#: Upper bounds, in seconds, of the commit-latency histogram's buckets (Prometheus' defaults
+#: shifted down: an idle commit takes a millisecond or two).
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class LatencyCounts:
+    """A histogram as plain numbers: how many observations fell at or under each bound, and
+    their sum; read whole by a metrics scrape, added to once per commit."""
+
+    __slots__ = ("counts", "sum")
+
+    def __init__(self) -> None:
+        #: Observations per bucket (not cumulative), the last one for those over every bound.
+        self.counts = [0] * (len(LATENCY_BUCKETS) + 1)
+        self.sum = 0.0
+
+    def observe(self, seconds: float) -> None:
+        self.counts[bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        self.sum += seconds
+
+    def cumulative(self) -> list[tuple[str, int]]:
+        """``(le, count)`` pairs as Prometheus wants them, ending with ``+Inf``."""
+        counts, total = list(self.counts), 0
+        buckets = []
+        for bound, count in zip((*map(str, LATENCY_BUCKETS), "+Inf"), counts, strict=True):
+            total += count
+            buckets.append((bound, total))
+        return buckets

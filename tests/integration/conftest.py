@@ -145,12 +145,18 @@ async def listening_ports(service: ChatService) -> list[int]:
 
 
 @pytest_twisted.async_yield_fixture
-async def start_chat():
-    """Start a chat service built from twistd-style arguments; stop it after the test."""
+async def start_chat(tmp_path):
+    """Start a chat service built from twistd-style arguments; stop it after the test.
+
+    Unless the arguments name a database, each service gets a new one in the test's directory
+    (the default, chatd.db in the working directory, would carry history from test to test).
+    """
     started: list[ChatService] = []
 
     async def start(*args: str) -> RunningChat:
         options = Options()
+        if "--db" not in args:
+            args = ("--db", str(tmp_path / f"chat{len(started)}.db"), *args)
         options.parseOptions(list(args))
         service = makeService(options)
         service.startService()

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from chatd.core.store import StoredLine
-from chatd.store.writer import CLOSE_TIMEOUT
+from chatd.store.writer import CLOSE_TIMEOUT, LatencyCounts
 
 T0 = 1_700_000_000.0
 
@@ -238,3 +238,30 @@ def test_memory_database_keeps_lines_while_running(sqlite, durables):
     assert done.seqs == [1, 2, 3, 4, 5]
     assert [x.seq for x in found[0]] == [4, 5]
     sqlite.close(store)
+
+
+def test_the_queue_and_commit_times_are_counted_for_the_metrics(sqlite, durables):
+    """queued counts lines not yet committed; each commit adds its time to the histogram."""
+    store = opened(sqlite, auto=False)
+    before = sum(store.commit_seconds.counts)
+    done = durables()
+    for seq in range(1, 4):
+        store.append(line(seq), done)
+    assert store.queued == 3
+    store.runner.run_all()
+    assert store.queued == 0
+    assert sum(store.commit_seconds.counts) - before == 2  # the first line, then the other two
+    buckets = store.commit_seconds.cumulative()
+    assert buckets[-1] == ("+Inf", sum(store.commit_seconds.counts))
+    assert [count for _, count in buckets] == sorted(count for _, count in buckets)
+
+
+def test_latency_counts_fall_into_their_buckets():
+    """An observation lands in the first bucket whose bound it does not exceed."""
+    counts = LatencyCounts()
+    for seconds in (0.0005, 0.001, 0.003, 60.0):
+        counts.observe(seconds)
+    cumulative = dict(counts.cumulative())
+    assert (cumulative["0.001"], cumulative["0.005"], cumulative["10.0"]) == (2, 3, 3)
+    assert cumulative["+Inf"] == 4
+    assert counts.sum == pytest.approx(60.0045)
