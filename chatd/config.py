@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import difflib
 import tomllib
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 from twisted.python import usage
 
@@ -24,7 +24,17 @@ Convert = Callable[[object, str], Any]
 _TOML_TYPES = {bool: "a boolean", int: "a whole number", float: "a number", str: "a string"}
 
 
-def settings_of(options: usage.Options) -> dict[str, Convert]:
+class OptionTables(Protocol):
+    """The tables a :class:`usage.Options` subclass declares its parameters and flags in."""
+
+    @property
+    def optParameters(self) -> Sequence[Sequence[Any]]: ...
+
+    @property
+    def optFlags(self) -> Sequence[Sequence[Any]]: ...
+
+
+def settings_of(options: OptionTables) -> dict[str, Convert]:
     """The keys a config file for ``options`` may hold, each with the check for its value.
 
     Every parameter and flag is a key, and so is ``listen`` (an ``opt_`` method, so it is not in

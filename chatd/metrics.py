@@ -26,8 +26,9 @@ from prometheus_client.metrics_core import (
     Metric,
 )
 from prometheus_client.twisted import MetricsResource
+from twisted.web.http import Request
 from twisted.web.resource import Resource
-from twisted.web.server import Request, Site
+from twisted.web.server import Site
 
 from chatd.core.hub import Hub
 from chatd.doors.line import LineDoorFactory

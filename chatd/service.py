@@ -154,5 +154,5 @@ class ChatService(MultiService):
         if self._reactor is None:
             from twisted.internet import reactor
 
-            return reactor  # type: ignore[return-value]
+            return reactor
         return self._reactor

@@ -16,8 +16,7 @@ import sys
 
 from twisted.application.internet import StreamServerEndpointService
 from twisted.internet.error import CannotListenError
-from twisted.internet.interfaces import IStreamServerEndpoint
-from twisted.internet.protocol import Factory
+from twisted.internet.interfaces import IProtocolFactory, IStreamServerEndpoint
 from twisted.logger import Logger
 from twisted.python import usage
 
@@ -89,7 +88,9 @@ class Listener(StreamServerEndpointService):
     # without the port; twisted.application.strports.service sets the same attribute.
     _raiseSynchronously = True
 
-    def __init__(self, endpoint: IStreamServerEndpoint, factory: Factory, source: str) -> None:
+    def __init__(
+        self, endpoint: IStreamServerEndpoint, factory: IProtocolFactory, source: str
+    ) -> None:
         super().__init__(endpoint, factory)
         self.source = source
 

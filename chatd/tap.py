@@ -8,9 +8,11 @@ import platform
 import sys
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any, ClassVar
 
 from twisted.copyright import version as twisted_version
 from twisted.internet import endpoints
+from twisted.internet.interfaces import IReactorCore
 from twisted.python import usage
 
 import chatd
@@ -105,7 +107,7 @@ class Options(usage.Options):
         "choose a username, and every line they type goes to everyone else."
     )
 
-    optParameters = [
+    optParameters: ClassVar[list[list[Any]]] = [
         [
             "port",
             "p",
@@ -154,11 +156,12 @@ class Options(usage.Options):
             "Twisted endpoint serving Prometheus metrics at /metrics, e.g. "
             "tcp:9100:interface=127.0.0.1 (off by default).",
         ],
-    ] + [
-        [option, None, getattr(DEFAULTS, field), help, _number(option, kind, minimum)]
-        for option, field, kind, minimum, help in LIMIT_OPTIONS
+        *(
+            [option, None, getattr(DEFAULTS, field), help, _number(option, kind, minimum)]
+            for option, field, kind, minimum, help in LIMIT_OPTIONS
+        ),
     ]
-    optFlags = [
+    optFlags: ClassVar[list[list[str | None]]] = [
         ["log-messages", None, "Also log the text of chat and private messages (off by default)."],
     ]
 
@@ -389,7 +392,7 @@ def makeService(options: Options) -> ChatService:
     return chat
 
 
-def open_store(options: Options, reactor: object) -> Store:
+def open_store(options: Options, reactor: IReactorCore) -> Store:
     """The rooms' database that ``--db`` names, or a one-line start-up error naming it.
 
     ``:memory:`` is the in-process store, which keeps a bounded number of lines per room (an

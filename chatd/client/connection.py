@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from OpenSSL import SSL
+from OpenSSL import SSL, crypto
 from service_identity import CertificateError, VerificationError
 from service_identity.hazmat import DNS_ID, IPAddress_ID, verify_service_identity
 from service_identity.pyopenssl import extract_patterns
@@ -18,6 +18,7 @@ from twisted.internet import error, ssl
 from twisted.internet.abstract import isIPAddress, isIPv6Address
 from twisted.internet.endpoints import HostnameEndpoint, wrapClientTLS
 from twisted.internet.interfaces import IOpenSSLClientConnectionCreator, IStreamClientEndpoint
+from twisted.protocols.tls import TLSMemoryBIOProtocol
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
@@ -86,12 +87,12 @@ class StrictNameCheck:
         literal = isIPAddress(hostname) or isIPv6Address(hostname)
         self._service = IPAddress_ID(hostname) if literal else DNS_ID(hostname)
 
-    def clientConnectionForTLS(self, tlsProtocol):
+    def clientConnectionForTLS(self, tlsProtocol: TLSMemoryBIOProtocol) -> SSL.Connection:
         connection = self._creator.clientConnectionForTLS(tlsProtocol)
         service = self._service
         failed: list[Failure] = []
 
-        def verify(conn: SSL.Connection, cert, err: int, depth: int, ok: int) -> bool:
+        def verify(conn: SSL.Connection, cert: crypto.X509, err: int, depth: int, ok: int) -> bool:
             if depth != 0 or not ok:
                 return bool(ok)  # the chain is OpenSSL's business; names are checked on the leaf
             if not failed:

@@ -74,7 +74,7 @@ class Options(usage.Options):
             _seconds,
         ],
     ]
-    optFlags: ClassVar[list[list[str]]] = [
+    optFlags: ClassVar[list[list[str | None]]] = [
         ["tls", None, "Connect with TLS, verifying the server's certificate."],
         ["insecure", None, "TLS without verifying the certificate (implies --tls)."],
     ]

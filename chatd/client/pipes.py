@@ -12,7 +12,7 @@ import sys
 from typing import TextIO
 
 from twisted.internet import defer
-from twisted.internet.interfaces import IHalfCloseableProtocol
+from twisted.internet.interfaces import IHalfCloseableProtocol, ITransport
 from twisted.internet.protocol import connectionDone
 from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
@@ -35,6 +35,8 @@ class PlainFace(LineReceiver):
     """
 
     delimiter = b"\n"
+    #: Standard input and output, set before any line is read or written.
+    transport: ITransport
     MAX_LENGTH = 1 << 20  # a pasted paragraph is fine; the server refuses what is too long
     #: No person is watching who could type another name if the server refuses one.
     interactive = False

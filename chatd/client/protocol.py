@@ -17,7 +17,12 @@ from typing import Protocol
 
 from twisted.internet import defer
 from twisted.internet.endpoints import connectProtocol
-from twisted.internet.interfaces import IDelayedCall, IReactorTime, IStreamClientEndpoint
+from twisted.internet.interfaces import (
+    IDelayedCall,
+    IReactorTime,
+    IStreamClientEndpoint,
+    ITCPTransport,
+)
 from twisted.internet.protocol import connectionDone
 from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
@@ -118,6 +123,9 @@ class ChatClientProtocol(LineReceiver):
     """
 
     delimiter = b"\n"
+    #: Set when connected, before any line is read or written: TCP's, or TLS over it (which
+    #: provides the interfaces of the TCP transport it wraps).
+    transport: ITCPTransport
     MAX_LENGTH = MAX_SERVER_LINE
 
     def __init__(
@@ -231,12 +239,15 @@ class ChatClientProtocol(LineReceiver):
             self.name = line.name
         elif line.kind is LineKind.GOODBYE and self._quit_sent:
             self._said_goodbye = True
-        answering = line.kind is LineKind.PROMPT and self._asked_name and not self._name_answered
-        if not (answering and self._hide_answered_prompt):
+        # The name to answer the prompt with, if this line is the prompt it is for.
+        answer = (
+            self._asked_name if line.kind is LineKind.PROMPT and not self._name_answered else None
+        )
+        if not (answer and self._hide_answered_prompt):
             self.view.show_line(line)
-        if answering:
+        if answer:
             self._name_answered = True
-            self._write(self._asked_name)
+            self._write(answer)
         elif line.kind is LineKind.WELCOME and self._held:
             self._send_held()
         elif line.kind is LineKind.ERROR and self._name_answered and not self._welcomed:

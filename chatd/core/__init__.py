@@ -4,7 +4,8 @@ Doors talk to it through :class:`~chatd.core.hub.Hub` and the :class:`~chatd.cor
 it hands out, and hear back through :mod:`chatd.core.events`.
 """
 
-from chatd.core.hub import Hub, ServerFull
+from chatd.core.errors import ServerFull
+from chatd.core.hub import Hub
 from chatd.core.session import Client, Session
 
 __all__ = ["Client", "Hub", "ServerFull", "Session"]

@@ -204,6 +204,7 @@ class Hub:
         ):
             self.refusals["name_change_rate"] += 1
             raise ArrivingTooFast("name changes")
+        assert session.key is not None  # set with the name that _user found
         self._users.remove(session.key)
         session.name, session.key = new_name, key
         self._users.add(key, new_name, session)
@@ -225,16 +226,16 @@ class Hub:
                 )
             if not recipient.inbox.try_spend(now):
                 self.refusals["private_rate"] += 1
-                raise RecipientBusy(recipient.name)
+                raise RecipientBusy(recipient.username())
         if self._log_messages:
             self.log.info(
                 "{sender} -> {recipient}: {text}",
                 sender=sender,
-                recipient=recipient.name,
+                recipient=recipient.username(),
                 text=text,
             )
         recipient.client.deliver(events.Whispered(sender, text))
-        session.client.deliver(events.WhisperSent(recipient.name, text))
+        session.client.deliver(events.WhisperSent(recipient.username(), text))
 
     def quit(self, session: Session, reason: str | None = None) -> None:
         """Say goodbye to ``session``, tell the others it left, and ask its door to close it."""
@@ -338,18 +339,19 @@ class Hub:
 
     def _leave(self, session: Session, reason: str | None, how: str) -> None:
         """Take ``session``'s user off the list, once, and tell the others unless stopping."""
-        if session.name is None or self._users.get(session.key) is not session:
+        name, key = session.name, session.key
+        if name is None or key is None or self._users.get(key) is not session:
             return
-        self._users.remove(session.key)
+        self._users.remove(key)
         audience = session.audience
         audience.remove(session)
         self._audiences[audience] -= 1
         if not self._audiences[audience]:
             del self._audiences[audience]
         rooms = self.rooms.leave_all(session)
-        self.log.info("{name} left ({how})", name=session.name, how=how)
+        self.log.info("{name} left ({how})", name=name, how=how)
         if not self._closing:
-            self._broadcast(events.Left(session.name, reason), session, rooms)
+            self._broadcast(events.Left(name, reason), session, rooms)
 
     def _speak(self, session: Session, text: str, room: str | None, action: bool) -> None:
         name = self._user(session)

@@ -105,7 +105,8 @@ def is_invisible(char: str) -> bool:
 _SCRIPT_CODES = sorted(
     {
         name
-        for name in _regex_core.PROPERTIES["SCRIPTEXTENSIONS"][1]
+        # The stubs leave out the private tables.
+        for name in _regex_core.PROPERTIES["SCRIPTEXTENSIONS"][1]  # type: ignore[attr-defined]
         if len(name) == 4 and not name.startswith("Q") and name not in ("ZYYY", "ZINH", "ZZZZ")
     }
 )

@@ -60,7 +60,7 @@ class Room:
 
     def names(self) -> tuple[str, ...]:
         """The members' names, sorted without regard to case."""
-        return tuple(sorted((session.name for session in self.members), key=name_key))
+        return tuple(sorted((session.username() for session in self.members), key=name_key))
 
     def __repr__(self) -> str:
         return f"<Room {self.name} ({len(self.members)})>"
@@ -81,7 +81,7 @@ class Rooms:
         tail_size: int,
         max_rooms: int,
         max_rooms_per_user: int,
-        broadcast: Callable[[events.Event, Session | None, object], None],
+        broadcast: Callable[[events.Event, Session | None, Room | frozenset[Room]], None],
         before_change: Callable[[Session], None],
         is_today: Callable[[float], bool],
     ) -> None:
@@ -183,7 +183,7 @@ class Rooms:
             client.deliver(events.TopicIs(room.name, room.topic.text))
         for line in self.replay(room):
             client.deliver(line)
-        self._broadcast(events.RoomJoined(session.name, room.name), session, room)
+        self._broadcast(events.RoomJoined(session.username(), room.name), session, room)
 
     def part(self, session: Session, name: str | None, reason: str | None) -> None:
         """``/part``: leave room ``name`` (the current one for None)."""
@@ -198,7 +198,7 @@ class Rooms:
         if was_current:
             current = session.rooms[-1]
             session.client.deliver(events.NowTalking(current.name, current.names()))
-        self._broadcast(events.Parted(session.name, room.name, reason), session, room)
+        self._broadcast(events.Parted(session.username(), room.name, reason), session, room)
 
     def leave_all(self, session: Session) -> frozenset[Room]:
         """Take ``session`` out of every room (it is leaving the chat); the rooms it was in."""
@@ -239,7 +239,7 @@ class Rooms:
         which calls ``durable`` once it is safe.  Returns the event relayed."""
         room = self.member_room(session, room_name)
         room.last_seq += 1
-        line = StoredLine(room.key, room.last_seq, at, session.name, text, action)
+        line = StoredLine(room.key, room.last_seq, at, session.username(), text, action)
         room.tail.append(line)
         event = spoken(line, room.name)
         self._broadcast(event, session, room)
@@ -256,9 +256,9 @@ class Rooms:
             return
         if len(text) > MAX_TOPIC_LENGTH:
             raise RoomRefused(f"a topic may be at most {MAX_TOPIC_LENGTH} characters")
-        room.topic = Topic(text, session.name, at)
+        room.topic = Topic(text, session.username(), at)
         self._store.set_topic(room.key, room.topic)
-        self._broadcast(events.TopicSet(session.name, room.name, text), None, room)
+        self._broadcast(events.TopicSet(session.username(), room.name, text), None, room)
 
     def who(self, session: Session, name: str) -> None:
         """``/who #room``: who is in a room (anyone may ask)."""

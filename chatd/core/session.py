@@ -26,8 +26,10 @@ QUIT_WORD = "<quit>"
 class Client(Protocol):
     """What the hub needs from a door's connection."""
 
-    #: A short description of the other end, for log events (``"tcp 127.0.0.1:50312"``).
-    peer: str
+    @property
+    def peer(self) -> str:
+        """A short description of the other end, for log events (``"tcp 127.0.0.1:50312"``)."""
+        ...
 
     def deliver(self, event: events.Event) -> None:
         """Show ``event`` to the person at the other end."""
@@ -70,6 +72,16 @@ class Session:
         #: Whether each line the user says is answered with a receipt once stored.
         self.receipts = False
         self._ended = False
+
+    def username(self) -> str:
+        """The username of a session that has one: a room member, or someone on the user list.
+
+        Raises :class:`RuntimeError` for a session still in the handshake, which would be a bug in
+        the caller, not something the user did.
+        """
+        if self.name is None:
+            raise RuntimeError(f"{self.client.peer} has no username yet")
+        return self.name
 
     def receive(self, line: str) -> None:
         """Act on one line the person typed (already decoded, without its line ending)."""

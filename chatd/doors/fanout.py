@@ -27,9 +27,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
-
 from chatd.core import events
+from chatd.core.clock import Clock, Timer
 from chatd.doors.render import encode, encode_marked
 
 if TYPE_CHECKING:
@@ -55,7 +54,7 @@ class Fanout:
 
     def __init__(
         self,
-        clock: IReactorTime,
+        clock: Clock,
         slice_size: int = SLICE_SIZE,
         slice_bytes: int = SLICE_BYTES,
         encode: Callable[[events.Event], bytes] = encode,
@@ -82,7 +81,7 @@ class Fanout:
         self._senders: list[Session | None] = []
         self._base = 0
         self._pass: Iterator[bool] | None = None
-        self._next_slice: IDelayedCall | None = None
+        self._next_slice: Timer | None = None
         #: Broadcast lines written to members, and their bytes, since the start: for the metrics,
         #: added to local integers in a pass, and to these per slice and per member's own share.
         self.deliveries = 0
@@ -170,7 +169,8 @@ class Fanout:
                         data = shared[view] = self._share(view, None, start, end)
                         lines[view] = data.count(b"\n")
                     if data:
-                        session.client.outbox.write(data)
+                        # (Members are line doors' sessions, whose clients have an outbox.)
+                        session.client.outbox.write(data)  # type: ignore[attr-defined]
                         whole_lines += lines[view]
                         whole_bytes += len(data)
                     written += len(data)
@@ -192,7 +192,8 @@ class Fanout:
         """
         share = self._share(session.rooms, session, position, end)
         if share:
-            session.client.outbox.write(share)
+            # (Members are line doors' sessions, whose clients have an outbox.)
+            session.client.outbox.write(share)  # type: ignore[attr-defined]
             self.deliveries += share.count(b"\n")
             self.bytes_sent += len(share)
         return len(share)

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
-
+from chatd.core.clock import Clock, Timer
 from chatd.core.policy import TokenBucket
 
 #: Longest a paused connection goes without being checked for a hang-up.
@@ -38,11 +37,11 @@ class FloodGate(TokenBucket):
 
     __slots__ = ("_clock", "_connection", "_timer", "_until")
 
-    def __init__(self, rate: float, burst: int, clock: IReactorTime, connection: Paced) -> None:
+    def __init__(self, rate: float, burst: int, clock: Clock, connection: Paced) -> None:
         super().__init__(rate, burst, clock.seconds())
         self._clock = clock
         self._connection = connection
-        self._timer: IDelayedCall | None = None
+        self._timer: Timer | None = None
         #: When reading may resume, while paused.
         self._until: float | None = None
 
@@ -76,6 +75,7 @@ class FloodGate(TokenBucket):
             self._until = None
             self._connection.gone_while_paused()
             return
+        assert self._until is not None  # the timer runs only while paused
         remaining = self._until - self._clock.seconds()
         if remaining > 0:
             self._timer = self._clock.callLater(min(remaining, HANGUP_CHECK_SECONDS), self._check)

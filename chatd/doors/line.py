@@ -24,7 +24,7 @@ from chatd.core.session import Session
 from chatd.doors.fanout import Fanout
 from chatd.doors.flood import FloodGate
 from chatd.doors.outbox import CLOSE_LINGER_SECONDS, Outbox
-from chatd.doors.peer import describe, hung_up, limit_reads, origin
+from chatd.doors.peer import Transport, describe, hung_up, limit_reads, origin
 from chatd.doors.render import encode, encode_notice
 from chatd.doors.telnet import Action, Reply, TelnetParser, carries_commands
 
@@ -53,12 +53,17 @@ class LineDoor(LineReceiver):
     delimiter = b"\n"
     log = Logger()
 
+    # Twisted sets both before any method of ours runs: buildProtocol the factory, makeConnection
+    # the transport (TCP's, or the TLS layer over it). Narrower than Twisted's "ITransport | None".
+    factory: LineDoorFactory
+    transport: Transport  # type: ignore[assignment]
+
     def __init__(self, hub: Hub) -> None:
         # Every attribute a connection will have, Twisted's included, set here in one order: then
         # all connections share one table of attribute names (PEP 412) instead of each growing a
         # dictionary of its own when LineReceiver first sets its buffer, about 800 bytes each.
-        self.factory: LineDoorFactory | None = None
-        self.transport = None
+        self.factory = None  # type: ignore[assignment]  # see the class annotations
+        self.transport = None  # type: ignore[assignment]
         self.connected = 0
         self.paused = False
         self._buffer = b""
@@ -80,6 +85,8 @@ class LineDoor(LineReceiver):
         self._discarding = False
         #: Whether a TLS handshake is still to finish: such a connection is aborted, not closed.
         self._handshaking = False
+        #: Receipts waiting for the end of the reactor turn (see :meth:`_hold_receipt`).
+        self._receipts: list[bytes] | None = None
 
     @property
     def peer(self) -> str:
@@ -120,11 +127,10 @@ class LineDoor(LineReceiver):
         elif not data:
             self._frame(data)
             return
-        self._take_telnet(data)
+        self._take_telnet(self._telnet, data)
 
-    def _take_telnet(self, data: bytes) -> None:
+    def _take_telnet(self, telnet: TelnetParser, data: bytes) -> None:
         """Frame the text in ``data`` and answer its telnet commands, in one write per packet."""
-        telnet = self._telnet
         commands_before = telnet.commands
         answers: list[bytes] = []
         for piece in telnet.feed(data):
@@ -249,17 +255,42 @@ class LineDoor(LineReceiver):
         if session is None or not session.rooms:
             self._write(encode(event))
             return
+        if type(event) is events.Receipt:
+            self._hold_receipt(encode(event))
+            return
         self.factory.fanout.catch_up(session)  # broadcasts made before this event come first
         self._write(encode(event, session.rooms[-1].name))
+
+    def _hold_receipt(self, data: bytes) -> None:
+        """Keep a receipt for the end of the reactor turn, with the others that come in it.
+
+        A store confirms a whole batch of lines in one turn; sending each receipt at once would
+        be a catch-up and a write per line said, where one write per turn does.  Receipts keep
+        their order among themselves; other answers may pass them, as they may when the disk
+        is slow.
+        """
+        if self._receipts is None:
+            self._receipts = []
+            self.clock.callLater(0, self._send_receipts)
+        self._receipts.append(data)
+
+    def _send_receipts(self) -> None:
+        receipts, self._receipts = self._receipts, None
+        session = self.session
+        if receipts and session is not None and session.rooms:
+            self.factory.fanout.catch_up(session)
+            self._write(b"".join(receipts))
 
     def _write(self, data: bytes) -> None:
         """Write ``data`` outside the fan-out, counting its bytes for the metrics."""
         self.factory.bytes_sent += len(data)
+        assert self.outbox is not None  # made by connectionMade, before anything is written
         self.outbox.write(data)
 
     def close(self) -> None:
         # A TLS connection closes cleanly only once its handshake is done, and a peer that never
         # sends its hello would hold the connection for ever: nothing was said to it yet anyway.
+        assert self.outbox is not None
         self.outbox.close(linger=0 if self._handshaking else CLOSE_LINGER_SECONDS)
 
     def _refuse_long_line(self) -> None:
@@ -277,7 +308,7 @@ class LineDoor(LineReceiver):
         self.transport.abortConnection()
 
 
-class LineDoorFactory(ServerFactory):
+class LineDoorFactory(ServerFactory["LineDoor"]):
     """Builds a :class:`LineDoor` per connection and knows which are still open."""
 
     noisy = False  # connections are logged by the doors themselves
@@ -306,7 +337,7 @@ class LineDoorFactory(ServerFactory):
         """This door's open connections, including refused ones not closed yet."""
         return len(self._open)
 
-    def buildProtocol(self, addr: IAddress) -> LineDoor:
+    def buildProtocol(self, addr: IAddress | None) -> LineDoor:
         door = LineDoor(self.hub)
         door.factory = self
         self._open.add(door)

@@ -36,15 +36,15 @@ import sys
 from typing import Protocol
 
 from twisted.internet.interfaces import (
-    IDelayedCall,
     IPullProducer,
     IPushProducer,
-    IReactorTime,
     ISSLTransport,
     ITCPTransport,
-    ITransport,
 )
 from zope.interface import implementer
+
+from chatd.core.clock import Clock, Timer
+from chatd.doors.peer import Transport
 
 #: Seconds a connection chatd closes may take to send what it was given (a goodbye, a refusal)
 #: before it is aborted.  Enough for a slow link to take a few lines; short enough that peers who
@@ -55,11 +55,11 @@ CLOSE_LINGER_SECONDS = 5.0
 CHUNK_OVERHEAD = sys.getsizeof(b"") + 8
 
 
-def plain_socket(transport: ITransport) -> socket.socket | None:
+def plain_socket(transport: Transport) -> socket.socket | None:
     """The socket under a TCP transport that writes bytes to it unchanged, or None (TLS)."""
     if not ITCPTransport.providedBy(transport) or ISSLTransport.providedBy(transport):
         return None
-    handle = transport.getHandle()
+    handle = transport.getHandle()  # type: ignore[attr-defined]  # ITCPTransport, checked above
     return handle if isinstance(handle, socket.socket) else None
 
 
@@ -91,10 +91,10 @@ class Outbox:
 
     def __init__(
         self,
-        transport: ITransport,
+        transport: Transport,
         limit: int,
         reader: Reader,
-        clock: IReactorTime,
+        clock: Clock,
     ) -> None:
         self._transport = transport
         self._limit = limit
@@ -107,9 +107,9 @@ class Outbox:
         self._paused = False
         self._dropped = False
         self._closed = False
-        self._judgement: IDelayedCall | None = None
+        self._judgement: Timer | None = None
         #: Aborts the connection if a close has not finished in time.
-        self._abort: IDelayedCall | None = None
+        self._abort: Timer | None = None
         #: Where to send directly; None to leave every write to the transport.
         self._socket = plain_socket(transport)
         # Streaming: the transport pauses us when its buffer is full.  Pulling: it resumes us
@@ -126,7 +126,7 @@ class Outbox:
             if self._socket is None or self._closed:
                 self._transport.write(data)
             else:
-                self._send(data)
+                self._send(self._socket, data)
         elif not self._dropped:
             if self._held is None:
                 self._held = []
@@ -188,15 +188,15 @@ class Outbox:
         if not held:
             return
         if at_once and self._socket is not None:
-            self._send(b"".join(held))
+            self._send(self._socket, b"".join(held))
         else:
             # Writing may fill the transport again, which pauses us before this returns.
             self._transport.writeSequence(held)
 
-    def _send(self, data: bytes) -> None:
+    def _send(self, sock: socket.socket, data: bytes) -> None:
         """Send ``data`` now; leave the transport what the kernel would not take yet."""
         try:
-            sent = self._socket.send(data)
+            sent = sock.send(data)
         except OSError:
             # It would block (BlockingIOError), or the connection is failing: either way the
             # transport gets it all, and its own write finds out about a failure and closes.

@@ -8,13 +8,38 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterable
+from typing import Protocol
 
 from twisted.internet.address import IPv6Address
-from twisted.internet.interfaces import IAddress, ITransport
+from twisted.internet.interfaces import IAddress, IProducer
 
 #: Linux's TCP states that mean the peer has gone: its FIN arrived (CLOSE_WAIT), or its RST did
 #: (CLOSE).  ``tcpi_state`` is the first byte of ``struct tcp_info``.
 _PEER_GONE_STATES = frozenset({7, 8})
+
+
+class Transport(Protocol):
+    """What the doors use of a connection's transport: TCP's, or the TLS layer over it.
+
+    No one Twisted interface has it all (``disconnecting`` is in none), so it is spelled out.
+    """
+
+    disconnecting: bool
+
+    def getPeer(self) -> IAddress: ...
+
+    def write(self, data: bytes) -> None: ...
+
+    def writeSequence(self, data: Iterable[bytes]) -> None: ...
+
+    def loseConnection(self) -> None: ...
+
+    def abortConnection(self) -> None: ...
+
+    def registerProducer(self, producer: IProducer, streaming: bool) -> None: ...
+
+    def unregisterProducer(self) -> None: ...
 
 
 def origin(address: IAddress) -> str | None:
@@ -48,14 +73,14 @@ def describe(address: IAddress) -> str:
     return f"{host}:{port}"
 
 
-def lowest_transport(transport: ITransport) -> ITransport:
+def lowest_transport(transport: Transport) -> Transport:
     """The transport that reads the socket: under TLS, the TCP transport the TLS layer wraps."""
     while getattr(transport, "wrappedProtocol", None) is not None:
-        transport = transport.transport
+        transport = transport.transport  # type: ignore[attr-defined]  # what TLS wraps
     return transport
 
 
-def limit_reads(transport: ITransport, size: int) -> None:
+def limit_reads(transport: Transport, size: int) -> None:
     """Read at most ``size`` bytes from the socket at a time.
 
     Twisted reads 64 KiB at a time; while flood control pauses a connection, what was read but
@@ -66,7 +91,7 @@ def limit_reads(transport: ITransport, size: int) -> None:
         lower.bufferSize = size
 
 
-def hung_up(transport: ITransport) -> bool:
+def hung_up(transport: Transport) -> bool:
     """Whether the peer has closed the connection, even if chatd has not read up to its FIN.
 
     A connection that chatd stops reading from (flood control) would otherwise only learn of a

@@ -109,10 +109,10 @@ class TelnetParser:
                 byte = data[index]
                 index += 1
                 if state is _State.COMMAND:
-                    state = self._command(byte, pieces)
-                    if state is None:  # not a command: that byte (maybe a newline) is text
+                    after = self._command(byte, pieces)
+                    if after is None:  # not a command: that byte (maybe a newline) is text
                         index -= 1
-                        state = _State.TEXT
+                    state = _State.TEXT if after is None else after
                 elif state is _State.OPTION:
                     state = _State.TEXT
                     answer = _refusal(self._verb, byte)

@@ -15,6 +15,7 @@ import tkinter
 from collections.abc import Callable, Iterable
 from tkinter import font as tkfont
 from tkinter import ttk
+from typing import Any
 
 from chatd.client.editor import InputLine
 from chatd.gui.styling import TAG_LOOKS, Segment
@@ -107,7 +108,7 @@ class ChatWindow:
         self.text.configure(yscrollcommand=self._view_drawn)
         self.text.bind("<Configure>", self._view_resized, add="+")
         for tag, look in TAG_LOOKS.items():
-            options = dict(look)
+            options: dict[str, Any] = dict(look)  # Tk options: a font object among strings
             if "font" in options:
                 options["font"] = self._fonts[options["font"]]
             self.text.tag_configure(tag, **options)
@@ -240,7 +241,7 @@ class ChatWindow:
     def _scroll(self, pages: int) -> None:
         self.text.yview_scroll(pages, "pages")
 
-    def _view_drawn(self, first: str, last: str) -> None:
+    def _view_drawn(self, first: str | float, last: str | float) -> None:
         """The text's yscrollcommand, called after each redraw: move the scrollbar, note the end."""
         self._scrollbar.set(first, last)
         self._drawn_at_bottom = float(last) >= 1.0
@@ -266,7 +267,8 @@ class ChatWindow:
 
     def _type_into_entry(self, event: tkinter.Event) -> str | None:
         """A key typed while the message view has the focus goes to the entry instead."""
-        if event.char and event.char.isprintable() and not event.state & 0x4:  # no Control
+        control = isinstance(event.state, int) and event.state & 0x4
+        if event.char and event.char.isprintable() and not control:
             self.entry.focus_set()
             self.entry.insert("insert", event.char)
             return "break"
@@ -291,6 +293,6 @@ def _tag_fonts(root: tkinter.Misc) -> dict[str, tkfont.Font]:
     base["size"] = max(int(base["size"]), 11) if int(base["size"]) > 0 else base["size"]
     return {
         "normal": tkfont.Font(root, **base),
-        "bold": tkfont.Font(root, **{**base, "weight": "bold"}),
-        "italic": tkfont.Font(root, **{**base, "slant": "italic"}),
+        "bold": tkfont.Font(root, **(base | {"weight": "bold"})),
+        "italic": tkfont.Font(root, **(base | {"slant": "italic"})),
     }

@@ -21,9 +21,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from twisted.internet.interfaces import IReactorCore, IReactorTime
+from twisted.internet.interfaces import IReactorCore
 from twisted.logger import Logger
 
+from chatd.core.clock import Clock
 from chatd.core.store import RoomRecord, StoredLine, Topic
 from chatd.store import schema
 from chatd.store.retention import Retention
@@ -52,7 +53,7 @@ class SQLiteStore:
         reactor: IReactorCore,
         history_days: float = 30,
         runner: Runner | None = None,
-        clock: IReactorTime | None = None,
+        clock: Clock | None = None,
         busy_timeout: float = BUSY_TIMEOUT,
     ) -> None:
         # Absolute, because the writer opens it later: after twistd has changed to --rundir.
@@ -62,9 +63,10 @@ class SQLiteStore:
         self._reader: sqlite3.Connection | None = schema.connect(path, busy_timeout)
         self._writer: sqlite3.Connection | None = self._reader if path == ":memory:" else None
         self._runner = runner if runner is not None else WriterThread(reactor)
-        clock = clock if clock is not None else reactor  # type: ignore[assignment]
-        self._group = GroupCommit(self._runner, clock, self._commit, self._where)
-        self._retention = Retention(self._runner, clock, self._purge, history_days, self._where)
+        # The reactor is an IReactorTime too; its parameter's type names what the writer needs.
+        timing: Clock = clock if clock is not None else reactor  # type: ignore[assignment]
+        self._group = GroupCommit(self._runner, timing, self._commit, self._where)
+        self._retention = Retention(self._runner, timing, self._purge, history_days, self._where)
         self._closed = False
         #: Set on the writer thread once its connection is closed for good.
         self._shut_down = False
@@ -252,7 +254,7 @@ class SQLiteStore:
         return deleted
 
     def _shut(self) -> None:
-        for db in {self._reader, self._writer} - {None}:
+        for db in {db for db in (self._reader, self._writer) if db is not None}:
             db.close()
         self._reader = self._writer = None
         self._shut_down = True

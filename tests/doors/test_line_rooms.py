@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from chatd.core.store import MemoryStore
+
 
 def test_a_line_from_a_room_that_is_not_current_is_marked_with_it(chat, utc):
     """In #dev but talking in #lobby, bob sees #dev's lines prefixed with '#dev '."""
@@ -71,4 +73,40 @@ def test_rooms_and_who_on_the_wire(chat):
         "* Rooms (2): #dev (1), #lobby (2)",
         "* In #dev (1): bob",
         "! no such room: #nope",
+    ]
+
+
+class BatchingStore(MemoryStore):
+    """A store that confirms lines only when the test commits a batch, all in one turn."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting: list = []
+
+    def append(self, line, durable) -> None:
+        self.waiting.append((line, durable))
+
+    def commit(self) -> None:
+        waiting, self.waiting = self.waiting, []
+        for line, durable in waiting:
+            super().append(line, durable)
+
+
+def test_a_batch_of_receipts_goes_out_in_one_write(make_chat):
+    """The receipts of lines stored together are one write, not a write (and catch-up) each."""
+    store = BatchingStore()
+    chat = make_chat(store=store)
+    alice = chat.join("alice")
+    alice.send(b"/receipts on\n", b"one\n", b"two\n", b"three\n")
+    alice.take()
+    writes = []
+    write = alice.transport.write
+    alice.transport.write = lambda data: (writes.append(data), write(data))[1]
+    store.commit()
+    chat.clock.advance(0)
+    assert len(writes) == 1
+    assert [line.split()[:2] for line in writes[0].decode().splitlines()] == [
+        ["+", "1"],
+        ["+", "2"],
+        ["+", "3"],
     ]
