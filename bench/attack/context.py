@@ -66,6 +66,12 @@ class PrivatePairs:
     Users 0 and 1 write to each other, as do 2 and 3, each ``pace`` messages a second: below the
     default flood control (5 lines/s), so the latency is the server's, not the bucket's. A message
     is ``/msg PEER t SEQ SENT_NS``, received as ``[private] SENDER: t SEQ SENT_NS``.
+
+    The server answers each ``/msg`` to its sender, in order: ``[private to PEER] ...`` when it
+    was delivered, ``! PEER is getting too many private messages ...`` when the recipient's
+    private budget (``--private-rate``, from everyone together) refused it. A refused message is
+    the designed answer to a flood of the recipient, not a late one, so :meth:`measure` leaves it
+    out of the latencies and counts it apart.
     """
 
     def __init__(self, prefix: str = "pair", users: int = 4, pace: float = 4.0) -> None:
@@ -78,6 +84,11 @@ class PrivatePairs:
         self.disconnected = 0
         #: Error lines the users got, such as a refused private message.
         self.refused = 0
+        #: The (sender, SEQ) of messages refused by the recipient's private budget.
+        self.refused_keys: set[tuple[str, int]] = set()
+        #: Messages sent in the last :meth:`measure` window, and how many of them were refused.
+        self.window_sent = 0
+        self.window_refused = 0
 
     async def start(self, port: int) -> None:
         for name in self.names:
@@ -88,13 +99,20 @@ class PrivatePairs:
             self.conns.append(conn)
         for index, conn in enumerate(self.conns):
             peer = self.names[index ^ 1]
-            self.tasks.append(asyncio.create_task(conn.drain(self._reader())))
+            self.tasks.append(asyncio.create_task(conn.drain(self._reader(self.names[index]))))
             self.tasks.append(asyncio.create_task(self._send(conn, self.names[index], peer)))
 
-    def _reader(self):
+    def _reader(self, name: str):
+        answered = [0]  # this user's messages the server has answered so far (SEQ 1, 2, ...)
+
         def on_line(line: str) -> None:
             if line.startswith("! "):
                 self.refused += 1
+                if "too many private messages" in line:
+                    answered[0] += 1
+                    self.refused_keys.add((name, answered[0]))
+            if line.startswith("[private to "):
+                answered[0] += 1
             if not line.startswith("[private] "):
                 return
             sender, _, text = line[len("[private] ") :].partition(": ")
@@ -120,18 +138,27 @@ class PrivatePairs:
             self.disconnected += 1
 
     async def measure(self, seconds: float, grace: float = 5.0) -> list[float]:
-        """Latencies (ms) of the messages sent in the next ``seconds``.
+        """Latencies (ms) of the messages sent in the next ``seconds``, but those refused.
 
         Waits up to ``grace`` seconds after the window for the last of them; one never delivered
-        counts as ``grace`` seconds late, so that losing messages cannot improve the figure.
+        counts as ``grace`` seconds late, so that losing messages cannot improve the figure. One
+        the recipient's budget refused (answered with ``! ... too many private messages``) is not
+        a latency: :attr:`window_refused` counts those of the window.
         """
         start = time.monotonic_ns()
         await asyncio.sleep(seconds)
         end = time.monotonic_ns()
         window = [key for key, sent in list(self.sent.items()) if start <= sent < end]
         deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and not all(key in self.received for key in window):
+
+        def settled(key: tuple[str, int]) -> bool:
+            return key in self.received or key in self.refused_keys
+
+        while time.monotonic() < deadline and not all(settled(key) for key in window):
             await asyncio.sleep(0.05)
+        self.window_sent = len(window)
+        self.window_refused = sum(1 for key in window if key in self.refused_keys)
+        window = [key for key in window if key not in self.refused_keys]
         return [
             (self.received[key] - self.sent[key]) / 1e6 if key in self.received else grace * 1000
             for key in window

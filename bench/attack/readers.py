@@ -21,7 +21,10 @@ STALLERS = 50
 #: than the default --max-send-buffer of 1 MiB, which would drop them instead: 2.2 MB each.
 FLOODERS = 28
 FLOOD_LINE = 4000  # bytes of text, under the default --max-line-length of 4096
-QUIT_WAIT = 5.0
+#: How long after ``<quit>`` 1b judges: chatd lingers up to 5 s over a close (its
+#: ``CLOSE_LINGER_SECONDS``) so that a reader gets its goodbye, then aborts the connection, so
+#: judging at 5 s (as the first version did) races the abort; 8 s leaves it 3 s.
+QUIT_WAIT = 8.0
 GHOST_LINES = 3000
 GHOST_BOUND = 60.0
 PAUSED = 2000

@@ -5,6 +5,7 @@
  *
  *   loadgen HOST PORT fanout  --users N --senders K [--window 16] [--size 64]
  *                             [--warmup S] [--duration S] [--rate MSGS_PER_S]
+ *                             [--rooms R] [--receipts 0|1]
  *   loadgen HOST PORT connect --users N [--rate CONNECTS_PER_S] [--hold S]
  *   loadgen HOST PORT storm   --users N [--inflight M] [--timeout S]
  *   common options: [--prefix u] [--server-pid PID] [--join-inflight 200]
@@ -38,6 +39,20 @@
  * last+1; a gap counts the missing ones as lost, SEQ <= last as duplicated; a line that is neither
  * a well-formed message from a sender nor a "* " notice is malformed ("! " lines are malformed
  * too, and also counted as errors).  lost = deliveries owed (sent x (N-1)) - distinct deliveries.
+ *
+ * fanout with --rooms R (chatd's wire protocol v2): once everyone has joined, user i sends
+ * "/join #rK" with K = i % R and waits for "* Now talking in #rK"; then every "* uX has joined
+ * #rK" notice must arrive (m(m-1)/2 in a room of m).  Sender s (user s, s < K) then talks in room
+ * s % R only, so with --senders 50 --rooms 100 rooms 0 to 49 have one talker each and the other 50
+ * are silent; a message is owed to the m-1 other members of its room, and one read by a user of
+ * another room is malformed.  Everyone stays in #lobby too, where nobody speaks.
+ *
+ * fanout with --receipts 1: every sender sends "/receipts on" before the load and waits for
+ * "* Receipts are on"; the server then answers each chat line with "+ SEQ #room TIME" once it is
+ * stored.  Receipts of a sender come in the order of its lines, so each one is timed against the
+ * oldest unanswered send: receipt latency p50/p99 (receipts read in the measured window), receipts
+ * per second in the window (the store's commit rate, as every line gets one), and receipts still
+ * missing after the drain.  Receipts do not hold the window: the store may fall behind the relay.
  *
  * connect: opens --users connections at --rate per second, does the handshake, records handshake
  * latency (connect() start to the welcome line), then reads and discards what the server sends;
@@ -150,7 +165,7 @@ static struct {
     int port, scenario;
     int users, senders, window, size;
     double warmup, duration, rate, hold, timeout, drain, handshake_timeout;
-    int inflight, join_inflight, server_pid, realtime;
+    int inflight, join_inflight, server_pid, realtime, rooms, receipts;
     const char *prefix;
 } opt = {.users = 100, .senders = 10, .window = 16, .size = 64, .warmup = 3, .duration = 10,
          .rate = 0, .hold = 2, .timeout = 30, .drain = 5, .handshake_timeout = 10,
@@ -161,7 +176,8 @@ static void usage(void) {
             "usage: loadgen HOST PORT fanout|connect|storm [--users N] [--senders K] [--window W]\n"
             "       [--size BYTES] [--warmup S] [--duration S] [--rate R] [--hold S]\n"
             "       [--inflight M] [--timeout S] [--drain S] [--handshake-timeout S]\n"
-            "       [--join-inflight M] [--prefix P] [--server-pid PID] [--realtime 0|1]\n");
+            "       [--join-inflight M] [--prefix P] [--server-pid PID] [--realtime 0|1]\n"
+            "       [--rooms R] [--receipts 0|1]\n");
     exit(1);
 }
 
@@ -193,6 +209,8 @@ static void parse_args(int argc, char **argv) {
         else if (!strcmp(a, "--prefix")) opt.prefix = v;
         else if (!strcmp(a, "--server-pid")) opt.server_pid = atoi(v);
         else if (!strcmp(a, "--realtime")) opt.realtime = atoi(v);
+        else if (!strcmp(a, "--rooms")) opt.rooms = atoi(v);
+        else if (!strcmp(a, "--receipts")) opt.receipts = atoi(v);
         else usage();
     }
     if (opt.users < 1 || opt.port <= 0 || opt.window < 1 || opt.inflight < 1 ||
@@ -200,7 +218,7 @@ static void parse_args(int argc, char **argv) {
         usage();
     if (opt.scenario == FANOUT &&
         (opt.senders < 1 || opt.senders > opt.users || opt.users < 2 || opt.size < 48 ||
-         opt.size > 4000))
+         opt.size > 4000 || opt.rooms < 0 || opt.rooms > opt.users))
         usage();
 }
 
@@ -228,6 +246,8 @@ typedef struct {
     int inflight;
     int64_t backlog;          /* rate mode: messages due but waiting for the window */
     slot_t *ring;
+    uint64_t *unreceipted;    /* --receipts: send times awaiting their receipt, a growable FIFO */
+    size_t rhead, rlen, rcap;
 } sender_t;
 
 static conn_t *conns;
@@ -244,14 +264,23 @@ static struct {
     int64_t conn_errors, closed_by_server, prompts;
     int64_t lines, history, notices, join_notices, errors, malformed, duplicated, gaps, lost_in_gaps;
     int64_t deliveries_unique, deliveries_window, sent, sent_window, deferred;
-    int64_t bytes_read;
+    int64_t bytes_read, owed;
+    int64_t now_talking, room_join_notices, receipts_on, receipts, receipts_window, receipts_stray;
     int joined_inflight;      /* handshakes between connect() and welcome */
     int named_inflight;       /* names sent, welcome not yet */
     int measuring, sending;
     char first_malformed[160];
 } st;
 
-static hist_t lat_hist, hs_hist;
+static hist_t lat_hist, hs_hist, receipt_hist;
+
+/* --rooms: the room of user i, and how many users share it */
+static int room_of(int i) { return opt.rooms ? i % opt.rooms : 0; }
+
+static int room_size(int r) {
+    if (!opt.rooms) return opt.users;
+    return opt.users / opt.rooms + (r < opt.users % opt.rooms ? 1 : 0);
+}
 
 static const char *state_error = NULL;
 
@@ -399,7 +428,7 @@ static void chat_line(conn_t *c, const char *line, size_t len, uint64_t t) {
     /* the name must be the sender's */
     int nl = snprintf(namebuf, sizeof namebuf, "%s%ld", opt.prefix, s);
     if ((size_t)(colon - line) != (size_t)nl || memcmp(line, namebuf, (size_t)nl) != 0 ||
-        s == c->idx || seq >= senders[s].next_seq) {
+        s == c->idx || seq >= senders[s].next_seq || room_of(c->idx) != room_of((int)s)) {
         malformed(line, len);
         return;
     }
@@ -422,6 +451,38 @@ static void chat_line(conn_t *c, const char *line, size_t len, uint64_t t) {
 static const char PROMPT[] = "Please enter a username:";
 static const char WELCOME[] = "* Welcome ";
 static const char JOINED[] = " has joined the chat";
+static const char NOW_TALKING[] = "* Now talking in #";
+static const char JOINED_ROOM[] = " has joined #";
+static const char RECEIPTS_ON[] = "* Receipts are on";
+
+/* A "+ SEQ #room TIME" line: the oldest unanswered line of this sender is stored. */
+static void receipt(conn_t *c, uint64_t t) {
+    if (c->idx >= opt.senders || senders[c->idx].rlen == 0) {
+        st.receipts_stray++;
+        return;
+    }
+    sender_t *snd = &senders[c->idx];
+    uint64_t sent = snd->unreceipted[snd->rhead];
+    snd->rhead = (snd->rhead + 1) % snd->rcap;
+    snd->rlen--;
+    st.receipts++;
+    if (st.measuring) {
+        st.receipts_window++;
+        hist_add(&receipt_hist, t > sent ? (t - sent) / 1000 : 0);
+    }
+}
+
+static void await_receipt(sender_t *snd, uint64_t t) {
+    if (snd->rlen == snd->rcap) {
+        size_t cap = snd->rcap ? snd->rcap * 2 : 1024;
+        uint64_t *ring = malloc(cap * sizeof *ring);
+        for (size_t i = 0; i < snd->rlen; i++) ring[i] = snd->unreceipted[(snd->rhead + i) % snd->rcap];
+        free(snd->unreceipted);
+        snd->unreceipted = ring, snd->rcap = cap, snd->rhead = 0;
+    }
+    snd->unreceipted[(snd->rhead + snd->rlen) % snd->rcap] = t;
+    snd->rlen++;
+}
 
 static void handle_line(conn_t *c, const char *line, size_t len, uint64_t t) {
     if (len && line[len - 1] == '\r') len--;
@@ -458,6 +519,16 @@ static void handle_line(conn_t *c, const char *line, size_t len, uint64_t t) {
             st.notices++;
             if (len >= sizeof JOINED - 1 && !memcmp(line + len - (sizeof JOINED - 1), JOINED, sizeof JOINED - 1))
                 st.join_notices++;
+            else if (len >= sizeof NOW_TALKING - 1 && !memcmp(line, NOW_TALKING, sizeof NOW_TALKING - 1))
+                st.now_talking++;
+            else if (memmem(line, len, JOINED_ROOM, sizeof JOINED_ROOM - 1))
+                st.room_join_notices++;
+            else if (len == sizeof RECEIPTS_ON - 1 && !memcmp(line, RECEIPTS_ON, len))
+                st.receipts_on++;
+            return;
+        }
+        if (len >= 2 && line[0] == '+' && line[1] == ' ') {
+            receipt(c, t);
             return;
         }
         if (len >= 8 && line[0] == '[' && line[3] == ':' && line[6] == ']' && line[7] == ' ') {
@@ -569,9 +640,11 @@ static void sender_send(int s, int count) {
         off += (size_t)opt.size;
         slot_t *slot = &snd->ring[seq % opt.window];
         slot->seq = seq;
-        slot->remaining = opt.users - 1;
+        slot->remaining = room_size(room_of(s)) - 1;
         snd->inflight++;
         st.sent++;
+        st.owed += slot->remaining;
+        if (opt.receipts) await_receipt(snd, t);
         if (st.measuring) st.sent_window++;
     }
     if (off && conn_write(c, msgbuf, off) < 0) {
@@ -719,6 +792,53 @@ static int all_resolved(void) {
     return 1;
 }
 
+static int all_receipted(void) {
+    for (int s = 0; s < opt.senders; s++)
+        if (senders[s].rlen) return 0;
+    return 1;
+}
+
+static int drained(void) { return all_resolved() && (!opt.receipts || all_receipted()); }
+
+static int64_t room_joins_owed(void) {
+    int64_t owed = 0;
+    for (int r = 0; r < opt.rooms; r++) owed += (int64_t)room_size(r) * (room_size(r) - 1) / 2;
+    return owed;
+}
+
+static int rooms_settled(void) {
+    return st.now_talking >= opt.users && st.room_join_notices >= room_joins_owed();
+}
+
+static int receipts_settled(void) { return st.receipts_on >= opt.senders; }
+
+/* Every user (rooms) or every sender (receipts) sends one command line; bounded wait for the
+ * answers.  Returns an error text or NULL. */
+static const char *setup_phase(void) {
+    char line[64];
+    if (opt.rooms) {
+        for (int i = 0; i < opt.users; i++) {
+            int n = snprintf(line, sizeof line, "/join #r%d\r\n", room_of(i));
+            if (conn_write(&conns[i], line, (size_t)n) < 0) return "a /join could not be sent";
+        }
+        uint64_t t = now_ns();
+        run_for(10 + opt.users / 50.0, rooms_settled);
+        progress("rooms: %lld now talking, %lld of %lld room join notices in %.2f s",
+                 (long long)st.now_talking, (long long)st.room_join_notices,
+                 (long long)room_joins_owed(), (now_ns() - t) / 1e9);
+        if (!rooms_settled()) return "room joins did not all arrive";
+    }
+    if (opt.receipts) {
+        for (int s = 0; s < opt.senders; s++)
+            if (conn_write(&conns[s], "/receipts on\r\n", 14) < 0) return "/receipts could not be sent";
+        run_for(10, receipts_settled);
+        progress("receipts on for %lld of %d senders", (long long)st.receipts_on, opt.senders);
+        if (!receipts_settled()) return "receipts were not switched on";
+    }
+    run_for(0.2, NULL);
+    return NULL;
+}
+
 /* ---------------------------------------------------------------- JSON */
 
 static int realtime_granted;
@@ -770,6 +890,7 @@ static int run_fanout(void) {
         run_for(0.5, NULL);
         progress("join notices settled in %.2f s (%lld of %lld)", (now_ns() - t_settle) / 1e9,
                  (long long)st.join_notices, (long long)opt.users * (opt.users - 1) / 2);
+        if (!state_error) state_error = setup_phase();
     }
     int64_t notices_before = st.notices;
     double wall = 0, cpu = 0;
@@ -831,10 +952,12 @@ static int run_fanout(void) {
         st.sending = 0;
         stop_timer();
         progress("stopped sending; draining (at most %.1f s)", opt.drain);
-        run_for(opt.drain, all_resolved);
+        run_for(opt.drain, drained);
         progress("drained in %.2f s", (now_ns() - t_stop) / 1e9);
     }
-    int64_t owed = st.sent * (opt.users - 1);
+    int64_t owed = st.owed;
+    int64_t receipts_missing = 0;
+    for (int s = 0; s < opt.senders; s++) receipts_missing += (int64_t)senders[s].rlen;
     int64_t lost = owed - st.deliveries_unique;
     int64_t in_flight_left = 0;
     for (int s = 0; s < opt.senders; s++) in_flight_left += senders[s].inflight;
@@ -858,6 +981,18 @@ static int run_fanout(void) {
            (long long)st.notices, (long long)(st.notices - notices_before),
            (long long)st.join_notices);
     printf(", \"history\": %lld", (long long)st.history);
+    printf(", \"rooms\": %d, \"room_join_notices\": %lld", opt.rooms,
+           (long long)st.room_join_notices);
+    if (opt.receipts) {
+        printf(", \"receipts\": %lld, \"receipts_window\": %lld, \"receipts_per_s\": %.1f",
+               (long long)st.receipts, (long long)st.receipts_window,
+               wall > 0 ? st.receipts_window / wall : 0);
+        printf(", \"receipts_missing\": %lld, \"receipts_stray\": %lld", (long long)receipts_missing,
+               (long long)st.receipts_stray);
+        printf(", \"receipt_p50_us\": %.0f, \"receipt_p99_us\": %.0f, \"receipt_max_us\": %llu",
+               hist_pct(&receipt_hist, 50), hist_pct(&receipt_hist, 99),
+               (unsigned long long)receipt_hist.max);
+    }
     printf(", \"in_flight_left\": %lld, \"lines\": %lld, \"bytes_read\": %lld}\n",
            (long long)in_flight_left, (long long)st.lines, (long long)st.bytes_read);
     return state_error ? 2 : 0;

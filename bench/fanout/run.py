@@ -1,4 +1,4 @@
-"""``python -m bench.fanout``: build the generator, run every step against both servers, print.
+"""``python -m bench.fanout``: build the generator, run every step against the servers, print.
 
 The table goes to stdout with the command, date and machine; progress goes to stderr. Each run's
 raw reports are saved as JSON (with the servers' and the generator's logs) in the results
@@ -21,7 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from bench.fanout import scenarios, table
-from bench.fanout.servers import CHATD_ARGS, REPO, chatd_command
+from bench.fanout.servers import CHATD_ARGS, REPO, SERVERS, chatd_command
 
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_BUILD = Path(__file__).resolve().parent / "build"
@@ -31,13 +31,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.fanout", description=__doc__)
     parser.add_argument("--runs", type=int, default=3, help="sets to run; medians over them")
     parser.add_argument(
-        "--scenarios", default="A,B,C,S", help="comma-separated subset of A,B,C,S (default all)"
+        "--scenarios",
+        default="A,B,C,S,R",
+        help="comma-separated subset of A,B,C,S,R (default all)",
     )
     parser.add_argument("--quick", action="store_true", help="short durations, for development")
     parser.add_argument(
-        "--servers", default="chatd,baseline", help="comma-separated subset of chatd,baseline"
+        "--servers",
+        default=",".join(SERVERS),
+        help=f"comma-separated subset of {','.join(SERVERS)} (default all)",
     )
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="where runs go")
+    parser.add_argument(
+        "--db-dir",
+        type=Path,
+        default=None,
+        help="where the on-disk chatd's databases go, one new directory per step "
+        "(default: the system's temporary directory)",
+    )
     parser.add_argument(
         "--chatd-arg",
         action="append",
@@ -49,10 +60,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.scenarios = [name.strip().upper() for name in args.scenarios.split(",") if name.strip()]
     args.servers = [name.strip() for name in args.servers.split(",") if name.strip()]
-    if not set(args.scenarios) <= {"A", "B", "C", "S"} or not args.scenarios:
-        parser.error("--scenarios takes a subset of A,B,C,S")
-    if not set(args.servers) <= set(table.SERVERS) or not args.servers:
-        parser.error("--servers takes a subset of chatd,baseline")
+    if not set(args.scenarios) <= {"A", "B", "C", "S", "R"} or not args.scenarios:
+        parser.error("--scenarios takes a subset of A,B,C,S,R")
+    if not set(args.servers) <= set(SERVERS) or not args.servers:
+        parser.error(f"--servers takes a subset of {','.join(SERVERS)}")
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     return args
@@ -99,14 +110,21 @@ def machine() -> dict[str, str]:
 def announce(steps: list[scenarios.Step], args: argparse.Namespace) -> None:
     # every step's generator bound, plus waiting for a quiet machine (120 s), starting (30 s) and
     # stopping (10 s) its server
-    bound = sum(step.bound + 160 for step in steps) * len(args.servers) * args.runs
-    typical = sum(step.typical for step in steps) * len(args.servers) * args.runs
+    pairs = [(step, server) for step in steps for server in step_servers(step, args)]
+    bound = sum(step.bound + 160 + (110 if server == "chatd" else 0) for step, server in pairs)
+    typical = sum(step.typical for step, _server in pairs) * args.runs
+    bound *= args.runs
     print(
         f"bench.fanout: {args.runs} run(s) of {', '.join(step.name for step in steps)} against "
-        f"{' and '.join(args.servers)}, a fresh server per step: about {typical / 60:.0f} min, "
+        f"{', '.join(args.servers)}, a fresh server per step: about {typical / 60:.0f} min, "
         f"at most {bound / 60:.0f} min",
         file=sys.stderr,
     )
+
+
+def step_servers(step: scenarios.Step, args: argparse.Namespace) -> list[str]:
+    """The chosen servers this step runs against, in the table's order."""
+    return [server for server in args.servers if server in step.servers]
 
 
 def summary(report: dict) -> str:
@@ -116,7 +134,8 @@ def summary(report: dict) -> str:
         return f"{prefix}ERROR {report['error']}"
     keys = ("deliveries_per_s", "p50_us", "p99_us", "lost", "duplicated", "malformed",
             "handshakes_ok", "handshake_p99_us", "rss_per_conn_bytes", "completed", "stalled",
-            "server_cpu_share", "loadgen_cpu_share", "other_cpu_share")  # fmt: skip
+            "receipts_per_s", "receipt_p99_us", "receipts_missing", "unstored",
+            "server_cpu_share", "loadgen_cpu_share", "other_cpu_share", "server_stop")  # fmt: skip
     return prefix + ", ".join(f"{key} {report[key]}" for key in keys if key in report)
 
 
@@ -139,15 +158,17 @@ def main(argv: list[str] | None = None) -> int:
     reports: list[dict] = []
     for run in range(1, args.runs + 1):
         for step in steps:
-            for server in args.servers:
+            for server in step_servers(step, args):
                 workdir = out_dir / f"run{run}" / f"{step.name}-{server}"
                 began = time.monotonic()
-                report = scenarios.run_step(loadgen, server, step, workdir, tuple(args.chatd_arg))
+                report = scenarios.run_step(
+                    loadgen, server, step, workdir, tuple(args.chatd_arg), args.db_dir
+                )
                 report["run"] = run
                 reports.append(report)
                 (workdir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
                 print(
-                    f"  run {run} {step.name:8} {server:8} {time.monotonic() - began:5.1f} s: "
+                    f"  run {run} {step.name:8} {server:12} {time.monotonic() - began:5.1f} s: "
                     f"{summary(report)}",
                     file=sys.stderr,
                 )
@@ -158,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     met, total = table.verdict(lines)
     info = machine()
+    twistd, extra = Path("twistd"), tuple(args.chatd_arg)
     command = "python -m bench.fanout" + (" " + shlex.join(argv or sys.argv[1:])).rstrip()
     text = "\n".join(
         [
@@ -168,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
             f"machine  {info['cpu']}, {info['cores']} cores, {info['kernel']}",
             f"software Python {info['python']}, Twisted {info['twisted']}, chatd {info['chatd']} "
             f"(installed), checkout {info['checkout']}",
-            f"chatd    {' '.join(chatd_command(Path('twistd'), tuple(args.chatd_arg)))}",
+            f"chatd    {' '.join(chatd_command(twistd, 'TMPDIR/chatd.db', extra))} "
+            "(a new TMPDIR per step)",
+            f":memory: {' '.join(chatd_command(twistd, ':memory:', extra))}",
             "baseline python -m bench.fanout.baseline --port 0",
             f"pinning  servers on CPU {scenarios.SERVER_CPU}, loadgen on CPU "
             f"{scenarios.LOADGEN_CPU} (at real-time priority in C)",

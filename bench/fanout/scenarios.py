@@ -1,6 +1,6 @@
 """The benchmark's scenarios as load generator command lines, and how one of them is run.
 
-Each :class:`Step` is one run of ``loadgen`` against a fresh server: A and B have a saturating
+Each :class:`Step` is one run of ``loadgen`` against a fresh server: A, B and R have a saturating
 step and a fixed-load step, C and S one step each. :func:`run_step` starts the server pinned to
 one CPU, runs the generator pinned to the other with a hard time limit, stops the server by PID
 and returns the generator's JSON (with what went wrong, if anything, under ``"error"``).
@@ -11,25 +11,43 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
+import sqlite3
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.fanout.servers import ServerError, make_server, pinned
+from bench.fanout.servers import SERVERS, ServerError, ServerProcess, make_server, pinned
 
 HERE = Path(__file__).resolve().parent
 SERVER_CPU = 0
 LOADGEN_CPU = 1
 
 
+#: The servers that speak chatd's protocol v2 (rooms, receipts); the baseline speaks only v1.
+CHATD_SERVERS = ("chatd", "chatd-memory")
+
+
 @dataclass(frozen=True)
 class Step:
-    scenario: str  # A, B, C or S
+    scenario: str  # A, B, C, R or S
     name: str  # e.g. "A-sat"
     args: tuple[str, ...]  # loadgen arguments after HOST PORT
     bound: float  # seconds the generator may take before it is killed
     typical: float  # seconds it usually takes, server start and stop included
+    #: the servers this step runs against: the store variants matter only where lines are said,
+    #: and R needs rooms, which the baseline does not have
+    servers: tuple[str, ...] = ("chatd", "baseline")
+    #: chatd's senders turn receipts on (``--receipts 1``): receipt latency and commit rate
+    receipts: bool = False
+
+    def command_for(self, server: str) -> tuple[str, ...]:
+        """The generator's arguments against ``server``: receipts only where chatd answers them."""
+        if self.receipts and server in CHATD_SERVERS:
+            return (*self.args, "--receipts", "1")
+        return self.args
 
 
 #: Asked of the generator in C: real-time priority on its CPU, so that a kernel thread there cannot
@@ -43,8 +61,11 @@ REALTIME = ("--realtime", "1")
 JOIN_INFLIGHT = 40
 
 
-def fanout(users: int, rate: float, warmup: float, duration: float) -> tuple[str, ...]:
-    args = ["fanout", "--users", str(users), "--senders", "10", "--window", "16", "--size", "64"]
+def fanout(
+    users: int, rate: float, warmup: float, duration: float, senders: int = 10, rooms: int = 0
+) -> tuple[str, ...]:
+    args = ["fanout", "--users", str(users), "--senders", str(senders), "--window", "16"]
+    args += ["--size", "64"] + (["--rooms", str(rooms)] if rooms else [])
     args += ["--join-inflight", str(JOIN_INFLIGHT)]
     args += ["--warmup", str(warmup), "--duration", str(duration)]
     return tuple(args + (["--rate", str(rate)] if rate else []))
@@ -57,9 +78,11 @@ def steps(quick: bool = False) -> list[Step]:
     s_timeout = 10 if quick else 30
 
     def bound(users: int, seconds: float) -> float:
-        # the generator's own bounds: join, notices settling, load, drain
-        return 30 + users / 20 + 10 + users / 50 + seconds + 5 + 15
+        # the generator's own bounds: join, notices settling, room joins and receipts, load, drain
+        return 30 + users / 20 + 10 + users / 50 + 20 + users / 50 + seconds + 5 + 15
 
+    said = dict(servers=SERVERS, receipts=True)
+    rooms = dict(servers=CHATD_SERVERS, receipts=True)
     return [
         Step(
             "A",
@@ -67,16 +90,18 @@ def steps(quick: bool = False) -> list[Step]:
             fanout(100, 0, warmup, duration),
             bound(100, warmup + duration),
             warmup + duration + 3,
+            **said,
         ),
-        Step("A", "A-fixed", fanout(100, 200, 1, fixed), bound(100, 1 + fixed), fixed + 4),
+        Step("A", "A-fixed", fanout(100, 200, 1, fixed), bound(100, 1 + fixed), fixed + 4, **said),
         Step(
             "B",
             "B-sat",
             fanout(1000, 0, warmup, duration),
             bound(1000, warmup + duration),
             warmup + duration + 8,
+            **said,
         ),
-        Step("B", "B-fixed", fanout(1000, 40, 1, fixed), bound(1000, 1 + fixed), fixed + 8),
+        Step("B", "B-fixed", fanout(1000, 40, 1, fixed), bound(1000, 1 + fixed), fixed + 8, **said),
         Step(
             "C",
             "C",
@@ -90,6 +115,24 @@ def steps(quick: bool = False) -> list[Step]:
             ("storm", "--users", "2000", "--inflight", "1000", "--timeout", str(s_timeout)),
             s_timeout + 15,
             s_timeout * 0.75,
+        ),
+        # R: 1,000 users in 100 rooms of 10 (user i in #r(i % 100)); users 0 to 49 talk, one in
+        # each of rooms 0 to 49, so half the rooms are active and each line goes to 9 readers
+        Step(
+            "R",
+            "R-sat",
+            fanout(1000, 0, warmup, duration, senders=50, rooms=100),
+            bound(1000, warmup + duration),
+            warmup + duration + 10,
+            **rooms,
+        ),
+        Step(
+            "R",
+            "R-fixed",
+            fanout(1000, 200, 1, fixed, senders=50, rooms=100),
+            bound(1000, 1 + fixed),
+            fixed + 10,
+            **rooms,
         ),
     ]
 
@@ -176,22 +219,60 @@ def build_loadgen(build_dir: Path) -> Path:
     return binary
 
 
+def stored_lines(db: Path) -> int | None:
+    """How many lines the database holds (read after the server has stopped), or None."""
+    if not db.exists():
+        return None
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
+            return connection.execute("SELECT count(*) FROM lines").fetchone()[0]
+    except sqlite3.Error:
+        return None
+
+
 def run_step(
-    loadgen: Path, server_name: str, step: Step, workdir: Path, chatd_extra: tuple = ()
+    loadgen: Path,
+    server_name: str,
+    step: Step,
+    workdir: Path,
+    chatd_extra: tuple = (),
+    db_dir: Path | None = None,
 ) -> dict:
-    """One step against a fresh server; the generator's JSON plus what the runner saw."""
+    """One step against a fresh server; the generator's JSON plus what the runner saw.
+
+    The on-disk chatd gets a database in a new temporary directory (under ``db_dir``, else the
+    system's), counted after the server has stopped and then deleted.
+    """
     result: dict = {"server": server_name, "step": step.name, "scenario": step.scenario}
     result["waited_for_quiet_s"] = wait_for_quiet()
-    server = make_server(server_name, workdir, SERVER_CPU, chatd_extra=chatd_extra)
+    db = None
+    if server_name == "chatd":
+        db = Path(tempfile.mkdtemp(prefix="chatd-fanout-", dir=db_dir)) / "chatd.db"
+    try:
+        server = make_server(server_name, workdir, SERVER_CPU, db=db, chatd_extra=chatd_extra)
+        _run_server_step(loadgen, server, step, result)
+    finally:
+        if db is not None:
+            result["stored_lines"] = stored_lines(db)
+            sent = result.get("sent")
+            if isinstance(result["stored_lines"], int) and isinstance(sent, int):
+                result["unstored"] = sent - result["stored_lines"]
+            shutil.rmtree(db.parent, ignore_errors=True)
+    return result
+
+
+def _run_server_step(loadgen: Path, server: ServerProcess, step: Step, result: dict) -> None:
+    workdir, server_name = server.log_path.parent, server.name
     try:
         port = server.start()
     except ServerError as error:
         result["error"] = str(error)
-        return result
+        return
     try:
-        command = [str(loadgen), "127.0.0.1", str(port), *step.args]
+        args = step.command_for(server_name)
+        command = [str(loadgen), "127.0.0.1", str(port), *args]
         command += ["--server-pid", str(server.pid)]
-        result["command"] = " ".join(["loadgen", "127.0.0.1", "PORT", *step.args])
+        result["command"] = " ".join(["loadgen", "127.0.0.1", "PORT", *args])
         started = time.monotonic()
         watch = CpuWatch(server.pid)
         with open(workdir / "loadgen.err", "wb") as err:
@@ -207,7 +288,7 @@ def run_step(
                 )
             except subprocess.TimeoutExpired:
                 result["error"] = f"loadgen killed after {step.bound:.0f} s"
-                return result
+                return
         other, wall = watch.other_cpu()
         result["other_cpu_s"] = round(other, 2)
         result["other_cpu_share"] = round(other / wall, 3) if wall > 0 else None
@@ -222,4 +303,3 @@ def run_step(
             result.update(report)
     finally:
         result["server_stop"] = server.stop()
-    return result

@@ -1,11 +1,13 @@
 """The servers under test, each a subprocess pinned to one CPU, on a free loopback port.
 
 chatd is the installed ``twistd -n --pidfile= chatd`` (the ``twistd`` next to this Python, run
-with PYTHONPATH removed, in its own directory); the baseline is ``python -m bench.fanout.baseline``
-run from the repository root. Both write their output to a log file, from which the port is read
-(``... starting on PORT``). They run in their own session, get SIGTERM from the kernel should the
-runner die (``DIE_WITH_PARENT`` from the soak), and :meth:`ServerProcess.stop` stops them by PID:
-SIGTERM, then SIGKILL after a grace period.
+with PYTHONPATH removed, in its own directory), in two variants: ``chatd`` with its default
+on-disk SQLite store, the database in a new temporary directory of its own (``--db``), and
+``chatd-memory`` with ``--db :memory:``, the in-process store; the baseline is
+``python -m bench.fanout.baseline`` run from the repository root. Each writes its output to a log
+file, from which the port is read (``... starting on PORT``). They run in their own session, get
+SIGTERM from the kernel should the runner die (``DIE_WITH_PARENT`` from the soak), and
+:meth:`ServerProcess.stop` stops them by PID: SIGTERM, then SIGKILL after a grace period.
 """
 
 from __future__ import annotations
@@ -32,6 +34,14 @@ CHATD_ARGS = [
 ]  # fmt: skip
 
 
+#: The servers, in the table's order.
+SERVERS = ("chatd", "chatd-memory", "baseline")
+
+#: Seconds a server has to stop after SIGTERM: chatd with a database writes every line it has
+#: received before it exits, and after a saturating step the store may be far behind the relay.
+STOP_GRACE = {"chatd": 120.0}
+
+
 class ServerError(Exception):
     """A server did not start."""
 
@@ -42,9 +52,12 @@ def parse_port(log: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def chatd_command(twistd: Path = TWISTD, extra: tuple[str, ...] = ()) -> list[str]:
-    """chatd's command line: :data:`CHATD_ARGS`, then ``extra`` (``--chatd-arg``)."""
-    return loopback_chatd(twistd, [*CHATD_ARGS, *extra])
+def chatd_command(
+    twistd: Path = TWISTD, db: str | None = None, extra: tuple[str, ...] = ()
+) -> list[str]:
+    """chatd's command line: :data:`CHATD_ARGS`, ``--db db`` (None: the default, ``chatd.db``),
+    then ``extra`` (``--chatd-arg``)."""
+    return loopback_chatd(twistd, [*CHATD_ARGS, *([] if db is None else ["--db", db]), *extra])
 
 
 def baseline_command() -> list[str]:
@@ -90,16 +103,19 @@ class ServerProcess:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
-    def stop(self, grace: float = 10.0) -> str:
+    def stop(self, grace: float | None = None) -> str:
         """SIGTERM, then SIGKILL after ``grace`` seconds; say how it ended."""
+        if grace is None:
+            grace = STOP_GRACE.get(self.name, 10.0)
         if self.process is None:
             return "never started"
         if self.process.poll() is not None:
             return f"had exited ({self.process.returncode})"
         self.process.send_signal(signal.SIGTERM)
+        began = time.monotonic()
         try:
             self.process.wait(grace)
-            return "stopped"
+            return f"stopped in {time.monotonic() - began:.1f} s"
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
@@ -107,12 +123,22 @@ class ServerProcess:
 
 
 def make_server(
-    name: str, workdir: Path, cpu: int | None, twistd: Path = TWISTD, chatd_extra: tuple = ()
+    name: str,
+    workdir: Path,
+    cpu: int | None,
+    twistd: Path = TWISTD,
+    db: Path | None = None,
+    chatd_extra: tuple = (),
 ) -> ServerProcess:
-    """A fresh, unstarted server: ``chatd`` (with ``chatd_extra`` options) or ``baseline``."""
+    """A fresh, unstarted server of :data:`SERVERS`, logging into ``workdir``; ``chatd`` keeps
+    its database at ``db``; both chatd variants get the ``chatd_extra`` options."""
     workdir.mkdir(parents=True, exist_ok=True)
     if name == "chatd":
-        command = chatd_command(twistd, chatd_extra)
+        command = chatd_command(twistd, None if db is None else str(db), chatd_extra)
+        return ServerProcess(name, command, workdir, workdir / "server.log", cpu)
+    if name == "chatd-memory":
+        command = chatd_command(twistd, ":memory:", chatd_extra)
+        return ServerProcess(name, command, workdir, workdir / "server.log", cpu)
         return ServerProcess(name, command, workdir, workdir / "server.log", cpu)
     if name == "baseline":
         return ServerProcess(name, baseline_command(), REPO, workdir / "server.log", cpu)

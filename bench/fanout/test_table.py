@@ -61,18 +61,18 @@ def test_reduce_takes_medians_per_server_and_judges_chatd():
         report("chatd", "A-sat", 1, deliveries_per_s=400.0),
         report("chatd", "A-sat", 2, deliveries_per_s=900.0),
         report("chatd", "A-sat", 3, deliveries_per_s=500.0),
-        report("baseline", "A-sat", 1, deliveries_per_s=100.0),
-        report("baseline", "A-sat", 2, deliveries_per_s=120.0),
+        report("baseline", "A-sat", 1, deliveries_per_s=50.0),
+        report("baseline", "A-sat", 2, deliveries_per_s=80.0),
         report("baseline", "A-sat", 3, deliveries_per_s=200.0),
     ]
     (line,) = table.reduce(reports, rows)
-    assert (line.chatd, line.baseline) == (500.0, 120.0)
-    assert line.ratio == 500.0 / 120.0
+    assert (line.chatd, line.baseline) == (500.0, 80.0)
+    assert line.ratio == 500.0 / 80.0
     assert line.passed is True
 
 
 def test_reduce_uses_the_worst_run_for_damage_and_fails_without_data():
-    rows = [row for row in table.rows() if row.step == "A-sat" and row.worst]
+    rows = [row for row in table.rows() if row.step == "A-sat" and row.get is table.damage]
     clean = {"lost": 0, "duplicated": 0, "malformed": 0}
     reports = [
         report("chatd", "A-sat", 1, **clean),
@@ -98,7 +98,7 @@ def test_format_table_aligns_columns_and_marks_results():
     assert lines[0].split() == list(table.HEADER)
     assert set(lines[1]) == {"-", " "}
     deliveries = next(line for line in lines if "deliveries/s" in line)
-    assert deliveries.split()[-5:] == ["200,000", "5.00x", ">=", "4x", "pass"]
+    assert deliveries.split()[-6:] == ["-", "200,000", "5.00x", ">=", "6x", "FAIL"]
     assert "1,000,000" in deliveries
     latency = next(line for line in lines if "saturated latency p99" in line)
     assert "2.50 ms" in latency and "40.00 ms" in latency
@@ -142,7 +142,7 @@ def test_chatd_runs_with_the_rate_limit_raised_not_off():
 def test_steps_cover_every_scenario_with_bounds():
     for quick in (False, True):
         found = steps(quick)
-        assert {step.scenario for step in found} == {"A", "B", "C", "S"}
+        assert {step.scenario for step in found} == {"A", "B", "C", "S", "R"}
         assert all(step.bound > 0 for step in found)
     full = {step.name: step for step in steps()}
     assert "--rate" not in full["A-sat"].args
@@ -151,6 +151,58 @@ def test_steps_cover_every_scenario_with_bounds():
     assert all("--realtime" not in step.args for step in full.values() if step.scenario != "C")
     assert full["B-fixed"].args[-2:] == ("--rate", "40")
     assert full["C"].args[full["C"].args.index("--users") + 1] == "10000"
+    r_sat = full["R-sat"].args
+    assert (
+        r_sat[r_sat.index("--rooms") + 1] == "100" and r_sat[r_sat.index("--senders") + 1] == "50"
+    )
+    assert "baseline" not in full["R-sat"].servers and "chatd-memory" in full["A-fixed"].servers
+    assert "chatd-memory" not in full["C"].servers  # the store has no part in C or S
+
+
+def test_receipts_are_asked_only_of_chatd():
+    """The baseline speaks v1 only: it would relay "/receipts on" as chat."""
+    step = {step.name: step for step in steps()}["A-sat"]
+    assert step.command_for("chatd")[-2:] == ("--receipts", "1")
+    assert step.command_for("chatd-memory")[-2:] == ("--receipts", "1")
+    assert "--receipts" not in step.command_for("baseline")
+
+
+def test_chatd_variants_name_their_database():
+    assert chatd_command(db=":memory:")[-2:] == ["--db", ":memory:"]
+    assert "--db" not in chatd_command()
+
+
+def test_store_minus_memory_is_the_median_of_same_run_differences():
+    """Issue 14's target compares the store and :memory: run by run, not medians of each."""
+    (row,) = [row for row in table.rows() if row.over_memory]
+    reports = [
+        report("chatd", "A-fixed", 1, p99_us=1400),
+        report("chatd-memory", "A-fixed", 1, p99_us=1000),
+        report("chatd", "A-fixed", 2, p99_us=3000),
+        report("chatd-memory", "A-fixed", 2, p99_us=2900),
+        report("chatd", "A-fixed", 3, p99_us=900),
+        report("chatd-memory", "A-fixed", 3, p99_us=1100),
+        report("chatd", "A-fixed", 4, p99_us=5000),  # no :memory: partner: not counted
+    ]
+    (line,) = table.reduce(reports, [row])
+    assert line.chatd == 100.0 and line.passed is True
+    (line,) = table.reduce(reports[:2], [row])
+    assert line.chatd == 400.0 and line.passed is True
+    (line,) = table.reduce([report("chatd", "A-fixed", 1, p99_us=1600),
+                            report("chatd-memory", "A-fixed", 1, p99_us=1000)], [row])  # fmt: skip
+    assert line.passed is False
+    (line,) = table.reduce(reports[-1:], [row])
+    assert line.chatd is None and line.passed is False
+
+
+def test_lines_missing_from_the_database_fail_and_count_the_worst_run():
+    rows = [row for row in table.rows() if row.step == "A-sat" and row.get is table.unstored]
+    (line,) = table.reduce(
+        [report("chatd", "A-sat", 1, unstored=0), report("chatd", "A-sat", 2, unstored=7)], rows
+    )
+    assert line.chatd == 7.0 and line.passed is False
+    (line,) = table.reduce([report("chatd", "A-sat", 1, unstored=0)], rows)
+    assert line.passed is True
 
 
 def test_cpu_parsers():
