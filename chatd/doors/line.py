@@ -24,7 +24,7 @@ from chatd.core.session import Session
 from chatd.doors.fanout import Fanout
 from chatd.doors.flood import FloodGate
 from chatd.doors.outbox import CLOSE_LINGER_SECONDS, Outbox
-from chatd.doors.peer import Transport, describe, hung_up, limit_reads, origin
+from chatd.doors.peer import Departed, Transport, describe, hung_up, limit_reads, origin
 from chatd.doors.render import encode, encode_notice
 from chatd.doors.telnet import Action, Reply, TelnetParser, carries_commands
 
@@ -246,6 +246,9 @@ class LineDoor(LineReceiver):
         if self.session is not None:
             self.session.lost()
         self.factory.forget(self)
+        # This door, its outbox and its session refer to each other and are freed together by
+        # the garbage collector; the transport, and any output it still held, must not wait.
+        self.transport = Departed(self.transport.getPeer())
 
     # The hub's side
 

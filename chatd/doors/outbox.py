@@ -44,7 +44,7 @@ from twisted.internet.interfaces import (
 from zope.interface import implementer
 
 from chatd.core.clock import Clock, Timer
-from chatd.doors.peer import Transport
+from chatd.doors.peer import Departed, Transport
 
 #: Seconds a connection chatd closes may take to send what it was given (a goodbye, a refusal)
 #: before it is aborted.  Enough for a slow link to take a few lines; short enough that peers who
@@ -161,10 +161,14 @@ class Outbox:
         self._release(at_once=True)
 
     def stopProducing(self) -> None:
-        # The connection is gone: nothing held or written from now on can be sent any more.
+        # The connection is gone: nothing held or written from now on can be sent any more, and
+        # the transport (with what it still holds) must not be kept alive from here.
         self._paused = True
         self._dropped = True
+        self._closed = True
         self._forget()
+        self._socket = None
+        self._transport = Departed(self._transport.getPeer())
 
     def _after_next_poll(self) -> None:
         # A delayed call made now runs once the reactor has polled for I/O again (the first hop,

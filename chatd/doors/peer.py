@@ -42,6 +42,42 @@ class Transport(Protocol):
     def unregisterProducer(self) -> None: ...
 
 
+class Departed:
+    """The transport of a connection that is gone: it remembers the peer, and writes nothing.
+
+    Doors and outboxes put it in place of the real transport once the connection is lost.  They
+    and their session refer to each other, so they live on until a garbage collection finds the
+    cycle; the real transport, and whatever output it still held for a reader that had stopped
+    reading (up to ``--max-send-buffer`` and more), is then freed at once instead of with them.
+    """
+
+    disconnecting = True
+
+    def __init__(self, peer: IAddress) -> None:
+        self._peer = peer
+
+    def getPeer(self) -> IAddress:
+        return self._peer
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    def writeSequence(self, data: Iterable[bytes]) -> None:
+        pass
+
+    def loseConnection(self) -> None:
+        pass
+
+    def abortConnection(self) -> None:
+        pass
+
+    def registerProducer(self, producer: IProducer, streaming: bool) -> None:
+        pass
+
+    def unregisterProducer(self) -> None:
+        pass
+
+
 def origin(address: IAddress) -> str | None:
     """The host a connection came from, as per-address limits count it.
 

@@ -66,3 +66,34 @@ def test_a_tls_connection_past_its_handshake_closes_politely(make_chat):
     chat.clock.advance(0)
     assert wire.closing and not wire.transport.disconnected
     assert wire.lines()[-1] == "* Goodbye bob!"
+
+
+def test_a_lost_connection_frees_its_transport_and_unsent_output_at_once(make_chat):
+    """The door, outbox and session are a cycle the collector frees later; the transport, and
+    what a reader that had stopped reading was still owed, must go at once."""
+    import gc
+    import weakref
+
+    from twisted.internet.address import IPv4Address
+    from twisted.internet.testing import StringTransport
+
+    chat = make_chat()
+    alice = chat.join("alice")
+    peer = IPv4Address("TCP", "127.0.0.1", 5000)
+    door = chat.factory.buildProtocol(peer)
+    transport = StringTransport(peerAddress=peer)
+    door.makeConnection(transport)
+    door.dataReceived(b"stuck\n")
+    transport.producer.pauseProducing()  # stuck stops reading
+    alice.send(b"x" * 4000 + b"\n")
+    chat.clock.advance(0)
+    assert door.outbox.held > 4000
+    gone = weakref.ref(transport)
+    gc.disable()
+    try:
+        door.connectionLost()
+        del transport
+        assert gone() is None  # freed by reference counting, not waiting for a collection
+        assert door.peer == "127.0.0.1:5000"  # it is still known who that was
+    finally:
+        gc.enable()
