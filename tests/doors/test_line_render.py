@@ -232,3 +232,11 @@ def test_no_user_can_forge_a_server_notice_with_me(notice):
     first_word = notice.removeprefix("* ").split()[0]
     with pytest.raises(NameRefused):
         check_name(first_word)
+
+
+def test_receipt_times_are_utc_with_milliseconds_rounded_into_the_next_second():
+    """A time 0.9996 s past a second rounds up to the next second's .000, not to .1000."""
+    from chatd.doors.render import utc_timestamp
+
+    assert utc_timestamp(1_700_000_000.123) == "2023-11-14T22:13:20.123Z"
+    assert utc_timestamp(1_700_000_000.9996) == "2023-11-14T22:13:21.000Z"
