@@ -14,6 +14,10 @@ import time
 LOCAL = "interface=127.0.0.1"
 
 
+# The daemons below keep history in memory: the database's writer thread opens its files when it
+# first writes, which would count as descriptors that did not come back.
+
+
 def open_descriptors(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
@@ -54,7 +58,7 @@ def test_silent_tls_connections_free_their_slots_after_the_handshake_timeout(
 ):
     """A full server of TLS sockets that never say hello is serving again after the timeout."""
     server = daemon(
-        "chatd", "--max-clients", "4", "--handshake-timeout", "1",
+        "chatd", "--db", ":memory:", "--max-clients", "4", "--handshake-timeout", "1",
         "--listen", f"ssl:0:{LOCAL}:privateKey={tls_files.key}:certKey={tls_files.cert}",
     )  # fmt: skip
     (port,) = server.ports()
@@ -76,7 +80,7 @@ def test_silent_tls_connections_free_their_slots_after_the_handshake_timeout(
 def test_refused_tls_connections_are_closed_at_once(daemon, peers, tls_files):
     """Connections refused for their address, still before the TLS handshake, do not linger."""
     server = daemon(
-        "chatd", "--max-per-ip", "2",
+        "chatd", "--db", ":memory:", "--max-per-ip", "2",
         "--listen", f"ssl:0:{LOCAL}:privateKey={tls_files.key}:certKey={tls_files.cert}",
         "--listen", f"tcp:0:{LOCAL}",
     )  # fmt: skip
@@ -100,7 +104,8 @@ def test_refused_tls_connections_are_closed_at_once(daemon, peers, tls_files):
 def test_a_user_who_stopped_reading_and_quit_is_closed_within_the_linger(daemon, peers):
     """With output pending to a shut window, a <quit> still ends the connection in bounded time."""
     server = daemon(
-        "chatd", "--listen", f"tcp:0:{LOCAL}", "--rate", "0", "--max-send-buffer", "100000000",
+        "chatd", "--db", ":memory:", "--listen", f"tcp:0:{LOCAL}", "--rate", "0",
+        "--max-send-buffer", "100000000",
     )  # fmt: skip
     (port,) = server.ports()
     pid = server.process.pid
