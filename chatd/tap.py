@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from twisted.copyright import version as twisted_version
 from twisted.internet import endpoints
 from twisted.internet.interfaces import IReactorCore
+from twisted.logger import Logger
 from twisted.python import usage
 
 import chatd
@@ -37,6 +38,7 @@ DEFAULT_HISTORY_DAYS = 30
 #: never saw it, and both wait for ever for the other to speak.  (Linux caps it at somaxconn.)
 LISTEN_BACKLOG = 1024
 DEFAULTS = Limits()
+log = Logger()
 HIGHEST_PORT = 65535
 
 
@@ -399,7 +401,7 @@ def open_store(options: Options, reactor: IReactorCore) -> Store:
     in-memory SQLite database would grow with everything ever said).
     """
     if options["db"] == ":memory:":
-        MemoryStore.log.info("keeping history in memory only (--db :memory:)")
+        log.info("keeping history in memory only (--db :memory:)")
         return MemoryStore()
     try:
         return SQLiteStore(options["db"], reactor, history_days=options["history-days"])

@@ -25,8 +25,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from twisted.logger import Logger
-
 
 @dataclass(frozen=True, slots=True)
 class StoredLine:
@@ -100,8 +98,6 @@ class MemoryStore:
     It keeps the newest ``keep`` lines of each room (enough for the longest ``/history``), so a
     server that runs for months on it does not grow with everything ever said.
     """
-
-    log = Logger()
 
     def __init__(self, keep: int = 500) -> None:
         self._keep = keep

@@ -172,14 +172,16 @@ class LineDoor(LineReceiver):
         start = taken = 0
         try:
             while not self.paused and not self.transport.disconnecting:
-                if self._flood is None:
-                    # Blank lines are ignored, and nothing counts them: skip a run of them at
-                    # C speed (64 KiB of newlines in a packet were 65,536 calls otherwise).
-                    start = _after_blank_lines(buffer, start)
                 newline = buffer.find(self.delimiter, start)
                 if newline < 0:
                     break
-                line, start = buffer[start:newline], newline + 1
+                line = buffer[start:newline]
+                if self._flood is None and not line.strip():
+                    # Blank lines are ignored, and nothing counts them: skip the whole run at
+                    # C speed (64 KiB of newlines in a packet were 65,536 calls otherwise).
+                    start = max(_after_blank_lines(buffer, start), newline + 1)
+                    continue
+                start = newline + 1
                 taken += 1
                 self._take_line(line)
         finally:

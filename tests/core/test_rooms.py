@@ -48,8 +48,7 @@ def test_joining_shows_the_topic_and_the_rooms_history(room):
     alice.receive("/join #dev")
     alice.receive("/topic releases on Friday")
     alice.receive("ship it")
-    _, bob_out = room.join("bob")
-    bob = room.hub._users.get("bob")
+    bob, bob_out = room.join("bob")
     bob.receive("/join #dev")
     now = room.clock.now
     assert bob_out.take() == [
