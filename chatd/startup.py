@@ -3,8 +3,8 @@
 Left to itself twistd answers a usage error with its whole help text before the error, and a
 listener that cannot listen (a port in use, an address that does not exist) with a forty-line
 traceback.  Someone starting a chat server wants to be told which option to change, so chatd
-reports both kinds of failure as one line ending in a pointer to ``twistd chatd --help``, and
-keeps twistd's exit status (1) for both.
+reports both kinds of failure as one line ending in a pointer to ``twistd chatd --help`` (or
+``chatd --help`` under the ``chatd`` command), and keeps twistd's exit status (1) for both.
 """
 
 from __future__ import annotations
@@ -42,14 +42,17 @@ def help_command() -> str:
     """The command that shows chatd's options, written as this process was started.
 
     ``.venv/bin/twistd`` stays ``.venv/bin/twistd``, so the hint works as typed; a twistd found
-    on the PATH is just ``twistd``.
+    on the PATH is just ``twistd``.  The ``chatd`` command (:mod:`chatd.command`) takes chatd's
+    options itself, so its hint is ``chatd --help``: where it was installed by pipx, no twistd
+    is on the PATH.
     """
     program = sys.argv[0] if sys.argv else "twistd"
-    if os.path.basename(program) != "twistd":  # python -m twisted, a test, an embedding
-        program = "twistd"
-    elif os.path.isabs(program) and shutil.which("twistd") == program:
-        program = "twistd"
-    return shlex.join([program, "chatd", "--help"])
+    name = os.path.basename(program)
+    if name not in ("twistd", "chatd"):  # python -m twisted, a test, an embedding
+        program = name = "twistd"
+    elif os.path.isabs(program) and shutil.which(name) == program:
+        program = name
+    return shlex.join([program, "--help"] if name == "chatd" else [program, "chatd", "--help"])
 
 
 def usage_failure(error: usage.UsageError) -> SystemExit:

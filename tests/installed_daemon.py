@@ -96,10 +96,18 @@ def _prepare_child(extra) -> None:
 
 
 class Daemon:
-    """A running ``twistd -n --pidfile= ARGS`` whose output a thread collects."""
+    """A running ``twistd -n --pidfile= ARGS`` (or ``COMMAND ARGS``) whose output a thread
+    collects."""
 
-    def __init__(self, args: list[str], cwd: Path, env: dict[str, str], preexec_fn=None) -> None:
-        self.args = [TWISTD, "-n", "--pidfile=", *args]
+    def __init__(
+        self,
+        args: list[str],
+        cwd: Path,
+        env: dict[str, str],
+        preexec_fn=None,
+        command: list[str] | None = None,
+    ) -> None:
+        self.args = [*(command or [TWISTD, "-n", "--pidfile="]), *args]
         self._output = b""
         self._changed = threading.Condition()
         self._ended = False
@@ -191,9 +199,15 @@ class Daemon:
 def _daemon_factory(folder: Path):
     started: list[Daemon] = []
 
-    def start(*args: str, env: dict[str, str] | None = None, preexec_fn=None) -> Daemon:
+    def start(
+        *args: str,
+        env: dict[str, str] | None = None,
+        preexec_fn=None,
+        command: list[str] | None = None,
+    ) -> Daemon:
+        environment = clean_environment(**(env or {}))
         started.append(
-            Daemon(list(args), folder, clean_environment(**(env or {})), preexec_fn=preexec_fn)
+            Daemon(list(args), folder, environment, preexec_fn=preexec_fn, command=command)
         )
         return started[-1]
 
@@ -202,9 +216,10 @@ def _daemon_factory(folder: Path):
 
 @pytest.fixture
 def daemon(tmp_path):
-    """``daemon(*ARGS, env={...}, preexec_fn=...)`` starts ``twistd -n --pidfile= ARGS`` with
-    extra environment variables (and a function run in the child before twistd, say to set
-    resource limits); each daemon is stopped after the test."""
+    """``daemon(*ARGS, env={...}, preexec_fn=..., command=[...])`` starts ``twistd -n
+    --pidfile= ARGS`` (or ``COMMAND ARGS``) with extra environment variables (and a function
+    run in the child before twistd, say to set resource limits); each daemon is stopped after
+    the test."""
     start, started = _daemon_factory(tmp_path)
     yield start
     for one in started:

@@ -104,11 +104,14 @@ def test_usage_failure_is_one_line_without_twisteds_prefix(monkeypatch):
         ("/srv/chat env/bin/twistd", None, "'/srv/chat env/bin/twistd' chatd --help"),
         ("/usr/bin/twistd", "/usr/bin/twistd", "twistd chatd --help"),
         ("/usr/lib/python3/twisted/__main__.py", None, "twistd chatd --help"),
+        (".venv/bin/chatd", None, ".venv/bin/chatd --help"),
+        ("/home/ann/.local/bin/chatd", "/home/ann/.local/bin/chatd", "chatd --help"),
     ],
-    ids=["relative", "quoted", "on-path", "python-m"],
+    ids=["relative", "quoted", "on-path", "python-m", "chatd-relative", "chatd-on-path"],
 )
 def test_the_hint_is_the_command_as_it_was_typed(monkeypatch, argv0, on_path, hint):
-    """The help hint repeats the twistd that was run, so it can be pasted back as is."""
+    """The help hint repeats the twistd (or the chatd command) that was run, so it can be
+    pasted back as is."""
     monkeypatch.setattr("sys.argv", [argv0, "chatd"])
     monkeypatch.setattr(startup.shutil, "which", lambda name: on_path)
     assert help_command() == hint
