@@ -1,8 +1,9 @@
 """Group commit: lines are queued on the reactor thread and written a batch at a time.
 
 Whenever no batch is being written and something is queued, the whole queue becomes the next
-batch, handed to the writer thread as prepared tuples (one ``executemany`` per table) and
-committed in one transaction.  While it is written, new work queues up for the batch after.
+batch, handed to the writer thread already in the shape its statements take (the lines' column
+values in one flat list, the rest as tuples for ``executemany``) and committed in one
+transaction.  While it is written, new work queues up for the batch after.
 So an idle server commits each line at once, and a busy one writes bigger batches by itself,
 without a timer.  Once a batch is committed, every ``durable`` callback of it runs in order in
 one reactor callback, so the doors can send that batch's receipts together.
@@ -36,32 +37,42 @@ CLOSE_TIMEOUT = 15.0
 
 Durable = Callable[[StoredLine], None]
 
+#: The values a line takes in :attr:`Batch.values`: its ``lines`` columns.
+LINE_COLUMNS = 6
+
 
 class Batch:
     """Work for one transaction, in the shape the writer thread hands straight to SQLite."""
 
-    __slots__ = ("durable", "last_seq", "rooms", "rows", "topics")
+    __slots__ = ("durable", "last_seq", "rooms", "topics", "values")
 
     def __init__(self) -> None:
         #: ``(key, name, created_at)`` of rooms made.
         self.rooms: list[tuple[str, str, float]] = []
         #: The newest topic per room: ``(text, setter, at, key)``, ``None`` for none.
         self.topics: dict[str, tuple[str | None, str | None, float | None, str]] = {}
-        #: ``(room, seq, at, name, text, action)`` of every line, in order.
-        self.rows: list[tuple[str, int, float, str, str, bool]] = []
-        #: Whom to tell once the rows are committed, row for row.
+        #: ``room, seq, at, name, text, action`` of every line, in order, one after the other
+        #: (:data:`LINE_COLUMNS` values a line): the writer thread binds slices of it to
+        #: multi-row inserts without a Python step per line.
+        self.values: list[str | int | float | bool] = []
+        #: Whom to tell once the lines are committed, line for line.
         self.durable: list[tuple[Durable, StoredLine]] = []
-        #: The highest sequence per room in :attr:`rows`.
+        #: The highest sequence per room in :attr:`values`.
         self.last_seq: dict[str, int] = {}
 
     def __bool__(self) -> bool:
-        return bool(self.rows or self.rooms or self.topics)
+        return bool(self.durable or self.rooms or self.topics)
+
+    @property
+    def lines(self) -> int:
+        """How many lines the batch holds."""
+        return len(self.durable)
 
     def absorb(self, later: Batch) -> None:
         """Take ``later``'s work after this batch's own."""
         self.rooms += later.rooms
         self.topics.update(later.topics)
-        self.rows += later.rows
+        self.values += later.values
         self.durable += later.durable
         for room, seq in later.last_seq.items():
             if seq > self.last_seq.get(room, 0):
@@ -107,7 +118,7 @@ class GroupCommit:
     # The reactor thread's share of an append is these few statements: keep it that way.
     def append(self, line: StoredLine, durable: Durable) -> None:
         queue = self._queue
-        queue.rows.append((line.room, line.seq, line.at, line.name, line.text, line.action))
+        queue.values += (line.room, line.seq, line.at, line.name, line.text, line.action)
         queue.durable.append((durable, line))
         if line.seq > queue.last_seq.get(line.room, 0):
             queue.last_seq[line.room] = line.seq
@@ -150,8 +161,8 @@ class GroupCommit:
     @property
     def queued(self) -> int:
         """Lines appended and not yet known to be committed."""
-        in_flight = len(self._in_flight.rows) if self._in_flight is not None else 0
-        return in_flight + len(self._queue.rows)
+        in_flight = self._in_flight.lines if self._in_flight is not None else 0
+        return in_flight + self._queue.lines
 
     def _flush(self) -> None:
         batch, self._queue = self._queue, Batch()
@@ -212,7 +223,7 @@ class GroupCommit:
             " {seconds:.0f} s)",
             where=self._where,
             error=error,
-            count=len(self._queue.rows),
+            count=self._queue.lines,
             attempts=self._failures,
             seconds=now - self._failing_since,
         )
@@ -234,7 +245,7 @@ class GroupCommit:
         self.log.error(
             "stopping without writing {count} lines to the database {where}: it could not be"
             " written for {seconds:.0f} s",
-            count=len(self._queue.rows),
+            count=self._queue.lines,
             where=self._where,
             seconds=self._close_timeout,
         )

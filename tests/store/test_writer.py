@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from chatd.core.store import StoredLine
+from chatd.store.sqlite import LINES_PER_INSERT
 from chatd.store.writer import CLOSE_TIMEOUT, LatencyCounts
 
 T0 = 1_700_000_000.0
@@ -46,6 +47,35 @@ def test_appends_during_a_commit_form_the_next_batch(sqlite, durables):
     assert done.seqs == list(range(1, 101))
     assert store.commits - commits == 2
     assert stored_seqs(sqlite.path) == list(range(1, 101))
+
+
+@pytest.mark.parametrize(
+    "count", [1, LINES_PER_INSERT - 1, LINES_PER_INSERT, LINES_PER_INSERT + 1, 3 * LINES_PER_INSERT]
+)
+def test_a_batch_of_any_size_is_stored_exactly(sqlite, durables, count):
+    """A batch goes to SQLite in inserts of up to LINES_PER_INSERT lines: every line lands whole,
+    column for column, across the statements' boundaries and in two rooms."""
+    store = opened(sqlite, auto=False)
+    store.add_room("ops", "#ops")
+    store.runner.run_all()
+    done = durables()
+    lines = [
+        StoredLine(
+            "dev" if seq % 3 else "ops", seq, T0 + seq / 7, f"u{seq}", f"line {seq} ✓", seq % 2 == 0
+        )
+        for seq in range(1, count + 1)
+    ]
+    for each in lines:
+        store.append(each, done)
+    store.runner.run_all()
+    assert done.seqs == list(range(1, count + 1))
+    with sqlite3.connect(sqlite.path) as db:
+        rows = db.execute("SELECT room, seq, at, name, text, action FROM lines ORDER BY seq")
+        stored = [
+            StoredLine(room, seq, at, name, text, bool(action))
+            for (room, seq, at, name, text, action) in rows
+        ]
+    assert stored == lines
 
 
 def test_a_batch_is_durable_only_once_committed(sqlite, durables):
