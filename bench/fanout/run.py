@@ -2,7 +2,8 @@
 
 The table goes to stdout with the command, date and machine; progress goes to stderr. Each run's
 raw reports are saved as JSON (with the servers' and the generator's logs) in the results
-directory. Exit status: 0 every target met, 1 some target missed, 2 could not run.
+directory, and the figures of the rows that set two servers against each other run by run.
+Exit status: 0 every target met, 1 some target missed, 2 could not run.
 """
 
 from __future__ import annotations
@@ -16,12 +17,21 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from bench.fanout import scenarios, table
-from bench.fanout.servers import CHATD_ARGS, REPO, SERVERS, chatd_command
+from bench.fanout.before import Before, BuildError, prepare
+from bench.fanout.servers import (
+    CHATD_ARGS,
+    DEFAULT_SERVERS,
+    REPO,
+    SERVERS,
+    STOP_GRACE,
+    server_command,
+)
 
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_BUILD = Path(__file__).resolve().parent / "build"
@@ -38,8 +48,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="short durations, for development")
     parser.add_argument(
         "--servers",
-        default=",".join(SERVERS),
-        help=f"comma-separated subset of {','.join(SERVERS)} (default all)",
+        default=",".join(DEFAULT_SERVERS),
+        help=f"comma-separated subset of {','.join(SERVERS)} (default "
+        f"{','.join(DEFAULT_SERVERS)}; chatd-before comes with --before)",
+    )
+    parser.add_argument(
+        "--before",
+        metavar="REV",
+        help="also run chatd as it was at git revision REV (server chatd-before), in A-sat and "
+        "B-sat, installed by the runner into bench/fanout/build/before-REV",
     )
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="where runs go")
     parser.add_argument(
@@ -54,8 +71,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="append",
         default=[],
         metavar="ARG",
-        help="appended to chatd's command line (repeatable), e.g. --chatd-arg=--metrics "
-        "--chatd-arg=tcp:0:interface=127.0.0.1",
+        help="appended to the command line of chatd, chatd-memory and chatd-metrics, not "
+        "chatd-before (repeatable), e.g. --chatd-arg=--history --chatd-arg=0",
     )
     args = parser.parse_args(argv)
     args.scenarios = [name.strip().upper() for name in args.scenarios.split(",") if name.strip()]
@@ -64,6 +81,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--scenarios takes a subset of A,B,C,S,R")
     if not set(args.servers) <= set(SERVERS) or not args.servers:
         parser.error(f"--servers takes a subset of {','.join(SERVERS)}")
+    if "chatd-before" in args.servers and not args.before:
+        parser.error("chatd-before needs --before REV: the revision it is")
+    if args.before and "chatd-before" not in args.servers:
+        args.servers.append("chatd-before")
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     return args
@@ -109,9 +130,9 @@ def machine() -> dict[str, str]:
 
 def announce(steps: list[scenarios.Step], args: argparse.Namespace) -> None:
     # every step's generator bound, plus waiting for a quiet machine (120 s), starting (30 s) and
-    # stopping (10 s) its server
+    # stopping (10 s, longer for a server with a database: STOP_GRACE) its server
     pairs = [(step, server) for step in steps for server in step_servers(step, args)]
-    bound = sum(step.bound + 160 + (110 if server == "chatd" else 0) for step, server in pairs)
+    bound = sum(step.bound + 150 + STOP_GRACE.get(server, 10.0) for step, server in pairs)
     typical = sum(step.typical for step, _server in pairs) * args.runs
     bound *= args.runs
     print(
@@ -123,8 +144,58 @@ def announce(steps: list[scenarios.Step], args: argparse.Namespace) -> None:
 
 
 def step_servers(step: scenarios.Step, args: argparse.Namespace) -> list[str]:
-    """The chosen servers this step runs against, in the table's order."""
+    """The chosen servers this step runs against, in the order of ``--servers``."""
     return [server for server in args.servers if server in step.servers]
+
+
+def commands(args: argparse.Namespace, before: Before | None) -> list[str]:
+    """The table's heading lines saying how each server measured was started."""
+    shown_before = None
+    if before is not None:  # its twistd as a path in the checkout, not on this machine
+        shown_before = replace(before, twistd=before.twistd.relative_to(REPO))
+    out = []
+    for server in SERVERS:
+        if server not in args.servers:
+            continue
+        line = server_command(
+            server, "TMPDIR/chatd.db", tuple(args.chatd_arg), shown_before, Path("twistd")
+        )
+        if server == "baseline":
+            line = ["python", *line[1:]]
+        text = f"{table.COLUMNS[server]:8} {' '.join(line)}"
+        if server == "chatd-before" and before is not None:
+            text += f" (chatd at {before.revision}, commit {before.commit[:12]})"
+        if "TMPDIR/chatd.db" in line:
+            text += " (a new TMPDIR per step)"
+        out.append(text)
+    return out
+
+
+def before_record(before: Before) -> dict:
+    """chatd-before in the JSON report: which code it was, and which options it knew."""
+    return {
+        "revision": before.revision,
+        "commit": before.commit,
+        "options": sorted(before.options),
+    }
+
+
+def versus_record(line: table.Line) -> dict:
+    """A row setting two servers against each other, in the JSON report with its figure in each
+    run, so that the spread between runs can be quoted beside the median."""
+    versus = line.row.versus
+    assert versus is not None
+    figure = line.ratio if line.ratio is not None else line.values.get(versus.first)
+    return {
+        "scenario": line.row.scenario,
+        "metric": line.row.metric,
+        "step": line.row.step,
+        "servers": [versus.first, versus.second],
+        "how": versus.how,
+        "figure": figure,
+        "per_run": {str(run): value for run, value in sorted(line.per_run.items())},
+        "passed": line.passed,
+    }
 
 
 def summary(report: dict) -> str:
@@ -134,7 +205,7 @@ def summary(report: dict) -> str:
         return f"{prefix}ERROR {report['error']}"
     keys = ("deliveries_per_s", "p50_us", "p99_us", "lost", "duplicated", "malformed",
             "handshakes_ok", "handshake_p99_us", "rss_per_conn_bytes", "completed", "stalled",
-            "receipts_per_s", "receipt_p99_us", "receipts_missing", "unstored",
+            "receipts_per_s", "receipt_p99_us", "receipts_missing", "unstored", "metrics_port",
             "server_cpu_share", "loadgen_cpu_share", "other_cpu_share", "server_stop")  # fmt: skip
     return prefix + ", ".join(f"{key} {report[key]}" for key in keys if key in report)
 
@@ -153,6 +224,13 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, subprocess.SubprocessError) as error:
         print(f"bench.fanout: cannot build the load generator: {error}", file=sys.stderr)
         return 2
+    before = None
+    if args.before:
+        try:
+            before = prepare(args.before, DEFAULT_BUILD, REPO)
+        except BuildError as error:
+            print(f"bench.fanout: cannot build chatd at {args.before}: {error}", file=sys.stderr)
+            return 2
     steps = [step for step in scenarios.steps(args.quick) if step.scenario in args.scenarios]
     announce(steps, args)
     reports: list[dict] = []
@@ -162,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
                 workdir = out_dir / f"run{run}" / f"{step.name}-{server}"
                 began = time.monotonic()
                 report = scenarios.run_step(
-                    loadgen, server, step, workdir, tuple(args.chatd_arg), args.db_dir
+                    loadgen, server, step, workdir, tuple(args.chatd_arg), args.db_dir, before
                 )
                 report["run"] = run
                 reports.append(report)
@@ -174,12 +252,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
     c_step = next((s for s in steps if s.scenario == "C"), None)
     c_users = int(c_step.args[c_step.args.index("--users") + 1]) if c_step else 10000
-    lines = table.reduce(
-        reports, [row for row in table.rows(c_users) if row.scenario in args.scenarios]
-    )
+    table_rows = table.rows(c_users, servers=args.servers)
+    lines = table.reduce(reports, [row for row in table_rows if row.scenario in args.scenarios])
     met, total = table.verdict(lines)
     info = machine()
-    twistd, extra = Path("twistd"), tuple(args.chatd_arg)
     command = "python -m bench.fanout" + (" " + shlex.join(argv or sys.argv[1:])).rstrip()
     text = "\n".join(
         [
@@ -190,14 +266,11 @@ def main(argv: list[str] | None = None) -> int:
             f"machine  {info['cpu']}, {info['cores']} cores, {info['kernel']}",
             f"software Python {info['python']}, Twisted {info['twisted']}, chatd {info['chatd']} "
             f"(installed), checkout {info['checkout']}",
-            f"chatd    {' '.join(chatd_command(twistd, 'TMPDIR/chatd.db', extra))} "
-            "(a new TMPDIR per step)",
-            f":memory: {' '.join(chatd_command(twistd, ':memory:', extra))}",
-            "baseline python -m bench.fanout.baseline --port 0",
+            *commands(args, before),
             f"pinning  servers on CPU {scenarios.SERVER_CPU}, loadgen on CPU "
             f"{scenarios.LOADGEN_CPU} (at real-time priority in C)",
             "",
-            table.format_table(lines),
+            table.format_table(lines, args.servers),
             "",
         ]
     )
@@ -221,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         "machine": info,
         "command": command,
         "chatd_args": [*CHATD_ARGS, *args.chatd_arg],
+        "before": None if before is None else before_record(before),
+        "versus": [versus_record(line) for line in lines if line.row.versus is not None],
     }
     everything["reports"] = reports
     (out_dir / "reports.json").write_text(json.dumps(everything, indent=2) + "\n")

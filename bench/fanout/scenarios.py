@@ -1,9 +1,10 @@
 """The benchmark's scenarios as load generator command lines, and how one of them is run.
 
 Each :class:`Step` is one run of ``loadgen`` against a fresh server: A, B and R have a saturating
-step and a fixed-load step, C and S one step each. :func:`run_step` starts the server pinned to
-one CPU, runs the generator pinned to the other with a hard time limit, stops the server by PID
-and returns the generator's JSON (with what went wrong, if anything, under ``"error"``).
+step and a fixed-load step, A a saturating one with receipts too, C and S one step each.
+:func:`run_step` starts the server pinned to one CPU, runs the generator pinned to the other with
+a hard time limit, stops the server by PID and returns the generator's JSON (with what went
+wrong, if anything, under ``"error"``).
 """
 
 from __future__ import annotations
@@ -19,15 +20,24 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.fanout.servers import SERVERS, ServerError, ServerProcess, make_server, pinned
+from bench.fanout.before import Before
+from bench.fanout.servers import (
+    SERVERS,
+    ServerError,
+    ServerProcess,
+    make_server,
+    pinned,
+    uses_database,
+)
 
 HERE = Path(__file__).resolve().parent
 SERVER_CPU = 0
 LOADGEN_CPU = 1
 
 
-#: The servers that speak chatd's protocol v2 (rooms, receipts); the baseline speaks only v1.
-CHATD_SERVERS = ("chatd", "chatd-memory")
+#: The servers that speak chatd's protocol v2 (rooms, receipts). The baseline speaks only v1, and
+#: so may chatd-before: it is only asked for plain chat.
+V2_SERVERS = ("chatd", "chatd-memory", "chatd-metrics")
 
 
 @dataclass(frozen=True)
@@ -37,15 +47,16 @@ class Step:
     args: tuple[str, ...]  # loadgen arguments after HOST PORT
     bound: float  # seconds the generator may take before it is killed
     typical: float  # seconds it usually takes, server start and stop included
-    #: the servers this step runs against: the store variants matter only where lines are said,
-    #: and R needs rooms, which the baseline does not have
-    servers: tuple[str, ...] = ("chatd", "baseline")
+    #: the servers this step runs against (those of them ``--servers`` chose): the store
+    #: variants matter only where lines are said, R needs rooms, which the baseline does not
+    #: have, and chatd-before is asked only for the plain chat that every chatd speaks
+    servers: tuple[str, ...] = ("chatd", "chatd-metrics", "baseline")
     #: chatd's senders turn receipts on (``--receipts 1``): receipt latency and commit rate
     receipts: bool = False
 
     def command_for(self, server: str) -> tuple[str, ...]:
         """The generator's arguments against ``server``: receipts only where chatd answers them."""
-        if self.receipts and server in CHATD_SERVERS:
+        if self.receipts and server in V2_SERVERS:
             return (*self.args, "--receipts", "1")
         return self.args
 
@@ -81,8 +92,11 @@ def steps(quick: bool = False) -> list[Step]:
         # the generator's own bounds: join, notices settling, room joins and receipts, load, drain
         return 30 + users / 20 + 10 + users / 50 + 20 + users / 50 + seconds + 5 + 15
 
-    said = dict(servers=SERVERS, receipts=True)
-    rooms = dict(servers=CHATD_SERVERS, receipts=True)
+    # the saturating steps of A and B: plain chat, the baseline's whole workload, so that the
+    # ratio compares the same work (issue 5); chatd-before is measured only there
+    plain = dict(servers=SERVERS)
+    said = dict(servers=(*V2_SERVERS, "baseline"), receipts=True)
+    receipted = dict(servers=V2_SERVERS, receipts=True)
     return [
         Step(
             "A",
@@ -90,7 +104,17 @@ def steps(quick: bool = False) -> list[Step]:
             fanout(100, 0, warmup, duration),
             bound(100, warmup + duration),
             warmup + duration + 3,
-            **said,
+            **plain,
+        ),
+        # A's load with receipts for every sender: what they cost, the store's commit rate and
+        # the wait for a receipt (issue 14)
+        Step(
+            "A",
+            "A-receipts",
+            fanout(100, 0, warmup, duration),
+            bound(100, warmup + duration),
+            warmup + duration + 3,
+            **receipted,
         ),
         Step("A", "A-fixed", fanout(100, 200, 1, fixed), bound(100, 1 + fixed), fixed + 4, **said),
         Step(
@@ -99,7 +123,7 @@ def steps(quick: bool = False) -> list[Step]:
             fanout(1000, 0, warmup, duration),
             bound(1000, warmup + duration),
             warmup + duration + 8,
-            **said,
+            **plain,
         ),
         Step("B", "B-fixed", fanout(1000, 40, 1, fixed), bound(1000, 1 + fixed), fixed + 8, **said),
         Step(
@@ -124,7 +148,7 @@ def steps(quick: bool = False) -> list[Step]:
             fanout(1000, 0, warmup, duration, senders=50, rooms=100),
             bound(1000, warmup + duration),
             warmup + duration + 10,
-            **rooms,
+            **receipted,
         ),
         Step(
             "R",
@@ -132,7 +156,7 @@ def steps(quick: bool = False) -> list[Step]:
             fanout(1000, 200, 1, fixed, senders=50, rooms=100),
             bound(1000, 1 + fixed),
             fixed + 10,
-            **rooms,
+            **receipted,
         ),
     ]
 
@@ -237,19 +261,22 @@ def run_step(
     workdir: Path,
     chatd_extra: tuple = (),
     db_dir: Path | None = None,
+    before: Before | None = None,
 ) -> dict:
     """One step against a fresh server; the generator's JSON plus what the runner saw.
 
-    The on-disk chatd gets a database in a new temporary directory (under ``db_dir``, else the
+    An on-disk chatd gets a database in a new temporary directory (under ``db_dir``, else the
     system's), counted after the server has stopped and then deleted.
     """
     result: dict = {"server": server_name, "step": step.name, "scenario": step.scenario}
     result["waited_for_quiet_s"] = wait_for_quiet()
     db = None
-    if server_name == "chatd":
+    if uses_database(server_name, before):
         db = Path(tempfile.mkdtemp(prefix="chatd-fanout-", dir=db_dir)) / "chatd.db"
     try:
-        server = make_server(server_name, workdir, SERVER_CPU, db=db, chatd_extra=chatd_extra)
+        server = make_server(
+            server_name, workdir, SERVER_CPU, db=db, chatd_extra=chatd_extra, before=before
+        )
         _run_server_step(loadgen, server, step, result)
     finally:
         if db is not None:
@@ -301,5 +328,10 @@ def _run_server_step(loadgen: Path, server: ServerProcess, step: Step, result: d
         else:
             report["mode"] = report.pop("scenario", None)
             result.update(report)
+        if server_name == "chatd-metrics":
+            # without its listener, "metrics on" would have measured chatd with metrics off
+            result["metrics_port"] = server.metrics_port()
+            if result["metrics_port"] is None:
+                result.setdefault("error", "chatd-metrics logged no metrics listener")
     finally:
         result["server_stop"] = server.stop()

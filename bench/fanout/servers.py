@@ -1,12 +1,14 @@
 """The servers under test, each a subprocess pinned to one CPU, on a free loopback port.
 
 chatd is the installed ``twistd -n --pidfile= chatd`` (the ``twistd`` next to this Python, run
-with PYTHONPATH removed, in its own directory), in two variants: ``chatd`` with its default
-on-disk SQLite store, the database in a new temporary directory of its own (``--db``), and
-``chatd-memory`` with ``--db :memory:``, the in-process store; the baseline is
-``python -m bench.fanout.baseline`` run from the repository root. Each writes its output to a log
-file, from which the port is read (``... starting on PORT``). They run in their own session, get
-SIGTERM from the kernel should the runner die (``DIE_WITH_PARENT`` from the soak), and
+with PYTHONPATH removed, in its own directory), in three variants: ``chatd`` with its default
+on-disk SQLite store, the database in a new temporary directory of its own (``--db``),
+``chatd-memory`` with ``--db :memory:``, the in-process store, and ``chatd-metrics``, ``chatd``
+serving Prometheus metrics too (``--metrics``). ``chatd-before`` is chatd at an earlier revision,
+from its own venv (:mod:`bench.fanout.before`). The baseline is ``python -m
+bench.fanout.baseline`` run from the repository root. Each writes its output to a log file, from
+which the port is read (``... starting on PORT``). They run in their own session, get SIGTERM
+from the kernel should the runner die (``DIE_WITH_PARENT`` from the soak), and
 :meth:`ServerProcess.stop` stops them by PID: SIGTERM, then SIGKILL after a grace period.
 """
 
@@ -20,10 +22,15 @@ import sys
 import time
 from pathlib import Path
 
+from bench.fanout.before import Before
 from bench.soak.server import TWISTD, loopback_chatd, spawn
 
 REPO = Path(__file__).resolve().parents[2]
-_STARTED = re.compile(r"starting on (\d+)\n")
+#: Twisted's ``[-] LineDoorFactory starting on PORT`` (one per listener), the baseline's
+#: ``baseline starting on PORT``
+_STARTED = re.compile(r"(\w+) starting on (\d+)\n")
+#: The factory of chatd's metrics listener, whose port is not the one to load
+METRICS_FACTORY = "MetricsSite"
 
 #: chatd's options for this benchmark: flood control raised far above the offered load (so that
 #: checking it stays on the measured path), room for the 10,000 users of scenario C, and no
@@ -34,22 +41,39 @@ CHATD_ARGS = [
 ]  # fmt: skip
 
 
+#: chatd-metrics' addition to chatd's command line: a metrics listener on a free loopback port.
+METRICS_ARGS = ("--metrics", "tcp:0:interface=127.0.0.1")
+
 #: The servers, in the table's order.
-SERVERS = ("chatd", "chatd-memory", "baseline")
+SERVERS = ("chatd", "chatd-memory", "chatd-metrics", "chatd-before", "baseline")
+
+#: The servers a run measures unless ``--servers`` says otherwise: chatd-metrics only when named
+#: (it is there to compare with chatd, which doubles the time), chatd-before with ``--before``.
+DEFAULT_SERVERS = ("chatd", "chatd-memory", "baseline")
+
+#: The servers that keep every line in a database of their own (chatd-before when its revision
+#: has a store: see :func:`uses_database`).
+ON_DISK = ("chatd", "chatd-metrics")
 
 #: Seconds a server has to stop after SIGTERM: chatd with a database writes every line it has
 #: received before it exits, and after a saturating step the store may be far behind the relay.
-STOP_GRACE = {"chatd": 120.0}
+STOP_GRACE = {"chatd": 120.0, "chatd-metrics": 120.0, "chatd-before": 120.0}
 
 
 class ServerError(Exception):
     """A server did not start."""
 
 
+def listening(log: str) -> dict[str, int]:
+    """Each factory that has logged ``NAME starting on PORT`` so far, with its port."""
+    return {name: int(port) for name, port in _STARTED.findall(log)}
+
+
 def parse_port(log: str) -> int | None:
-    """The port from Twisted's (or the baseline's) ``... starting on PORT`` line, if logged yet."""
-    found = _STARTED.search(log)
-    return int(found.group(1)) if found else None
+    """The port to load, from Twisted's (or the baseline's) ``... starting on PORT`` line, if
+    logged yet: never the metrics listener's, which chatd-metrics may log first."""
+    ports = [port for name, port in listening(log).items() if name != METRICS_FACTORY]
+    return ports[0] if ports else None
 
 
 def chatd_command(
@@ -60,8 +84,53 @@ def chatd_command(
     return loopback_chatd(twistd, [*CHATD_ARGS, *([] if db is None else ["--db", db]), *extra])
 
 
+def supported_args(args: list[str], options: frozenset[str]) -> list[str]:
+    """The ``--name value`` pairs of ``args`` whose option is in ``options``, in order."""
+    kept: list[str] = []
+    for name, value in zip(args[::2], args[1::2], strict=True):
+        if name.removeprefix("--") in options:
+            kept += [name, value]
+    return kept
+
+
+def before_command(before: Before, db: str | None = None) -> list[str]:
+    """The earlier chatd's command line: those of :data:`CHATD_ARGS` it knows, and ``--db db``
+    if it has a store. ``--chatd-arg`` is not for it: an older chatd may not know them."""
+    stored = ["--db", db] if before.has_store and db is not None else []
+    return loopback_chatd(before.twistd, [*supported_args(CHATD_ARGS, before.options), *stored])
+
+
 def baseline_command() -> list[str]:
     return [sys.executable, "-m", "bench.fanout.baseline", "--port", "0"]
+
+
+def server_command(
+    name: str,
+    db: str | None = None,
+    chatd_extra: tuple[str, ...] = (),
+    before: Before | None = None,
+    twistd: Path = TWISTD,
+) -> list[str]:
+    """The command line of server ``name`` of :data:`SERVERS`; ``db`` is the on-disk database
+    of the servers that have one (None: chatd's default, ``chatd.db``)."""
+    if name == "chatd":
+        return chatd_command(twistd, db, chatd_extra)
+    if name == "chatd-memory":
+        return chatd_command(twistd, ":memory:", chatd_extra)
+    if name == "chatd-metrics":
+        return chatd_command(twistd, db, (*chatd_extra, *METRICS_ARGS))
+    if name == "chatd-before":
+        if before is None:
+            raise ValueError("chatd-before needs the revision built (--before)")
+        return before_command(before, db)
+    if name == "baseline":
+        return baseline_command()
+    raise ValueError(name)
+
+
+def uses_database(name: str, before: Before | None = None) -> bool:
+    """Whether server ``name`` writes a database, which the runner then counts and deletes."""
+    return name in ON_DISK or (name == "chatd-before" and before is not None and before.has_store)
 
 
 def pinned(cpu: int | None):
@@ -103,6 +172,10 @@ class ServerProcess:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
+    def metrics_port(self) -> int | None:
+        """The port of chatd's metrics listener, if it has logged one."""
+        return listening(self.log()).get(METRICS_FACTORY)
+
     def stop(self, grace: float | None = None) -> str:
         """SIGTERM, then SIGKILL after ``grace`` seconds; say how it ended."""
         if grace is None:
@@ -129,17 +202,12 @@ def make_server(
     twistd: Path = TWISTD,
     db: Path | None = None,
     chatd_extra: tuple = (),
+    before: Before | None = None,
 ) -> ServerProcess:
-    """A fresh, unstarted server of :data:`SERVERS`, logging into ``workdir``; ``chatd`` keeps
-    its database at ``db``; both chatd variants get the ``chatd_extra`` options."""
+    """A fresh, unstarted server of :data:`SERVERS`, logging into ``workdir``; the on-disk ones
+    keep their database at ``db``; the current chatd's variants get the ``chatd_extra``
+    options, chatd-before is ``before``."""
     workdir.mkdir(parents=True, exist_ok=True)
-    if name == "chatd":
-        command = chatd_command(twistd, None if db is None else str(db), chatd_extra)
-        return ServerProcess(name, command, workdir, workdir / "server.log", cpu)
-    if name == "chatd-memory":
-        command = chatd_command(twistd, ":memory:", chatd_extra)
-        return ServerProcess(name, command, workdir, workdir / "server.log", cpu)
-        return ServerProcess(name, command, workdir, workdir / "server.log", cpu)
-    if name == "baseline":
-        return ServerProcess(name, baseline_command(), REPO, workdir / "server.log", cpu)
-    raise ValueError(name)
+    command = server_command(name, None if db is None else str(db), chatd_extra, before, twistd)
+    cwd = REPO if name == "baseline" else workdir
+    return ServerProcess(name, command, cwd, workdir / "server.log", cpu)

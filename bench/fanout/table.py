@@ -4,31 +4,50 @@ Pure functions only, so that the arithmetic can be tested without running anythi
 the dict :func:`bench.fanout.scenarios.run_step` returns; a value missing from it (a step that
 failed or was cut short, or a server the step does not run against) is None and shows as ``-``;
 a target whose chatd value is None fails. Targets judge ``chatd``, the server as it ships (with
-its on-disk store); ``chatd-memory`` (``--db :memory:``) is shown beside it for comparison.
+its on-disk store); the other servers are shown beside it for comparison, and a few rows set two
+servers against each other (:class:`Versus`): chatd and chatd-memory, chatd-metrics and chatd,
+chatd and chatd-before.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
-SERVERS = ("chatd", "chatd-memory", "baseline")
+from bench.fanout.servers import DEFAULT_SERVERS, SERVERS
+
+#: Each server's column heading.
+COLUMNS = {
+    "chatd": "chatd",
+    "chatd-memory": ":memory:",
+    "chatd-metrics": "metrics",
+    "chatd-before": "before",
+    "baseline": "baseline",
+}
 
 
 @dataclass(frozen=True)
 class Target:
-    kind: str  # "ratio" (chatd / baseline >= value), "max" (chatd <= value), "min" (chatd >= value)
+    #: "ratio" (the ratio >= value), "within" (the ratio within 1 ± value), "max" (chatd's value
+    #: <= value), "min" (chatd's value >= value)
+    kind: str
     value: float
 
     def text(self, fmt: Callable[[float | None], str]) -> str:
         if self.kind == "ratio":
             return f">= {self.value:g}x"
+        if self.kind == "within":
+            return f"within ±{self.value * 100:g}%"
         return ("<= " if self.kind == "max" else ">= ") + fmt(self.value)
 
     def met(self, chatd: float | None, ratio: float | None) -> bool:
         if self.kind == "ratio":
             return ratio is not None and ratio >= self.value
+        if self.kind == "within":
+            # 1e-9: so that 0.95 (0.0500...04 from 1 in binary) is within 5 %
+            return ratio is not None and abs(ratio - 1) <= self.value + 1e-9
         if chatd is None:
             return False
         return chatd <= self.value if self.kind == "max" else chatd >= self.value
@@ -56,6 +75,11 @@ def kib(value: float | None) -> str:
     return "-" if value is None else f"{value / 1024:,.2f} KiB"
 
 
+def times(value: float | None) -> str:
+    """A ratio of two servers, to three places: enough to tell 0.949 from 0.951 against ±5 %."""
+    return "-" if value is None else f"{value:.3f}x"
+
+
 def field(key: str) -> Callable[[dict], float | None]:
     def get(report: dict) -> float | None:
         if report.get("error"):
@@ -78,6 +102,25 @@ def damage(report: dict) -> float | None:
     return float(sum(parts))
 
 
+#: How a :class:`Versus` row sets its two servers' figures against each other.
+SAME_RUN_DIFFERENCE = "same-run difference"  # the median over runs of first - second in each run
+SAME_RUN_RATIO = "same-run ratio"  # the median over runs of first / second in each run
+RATIO_OF_MEDIANS = "ratio of medians"  # first's median / second's, as chatd / baseline is taken
+
+
+@dataclass(frozen=True)
+class Versus:
+    """Two servers of one step set against each other, in a row of its own.
+
+    The same-run figures pair the servers measured minutes apart, so that the machine's drift
+    between runs cancels out; a ratio to the baseline is taken as issue 5 takes chatd's.
+    """
+
+    first: str
+    second: str
+    how: str = SAME_RUN_RATIO
+
+
 @dataclass(frozen=True)
 class Row:
     scenario: str
@@ -88,18 +131,23 @@ class Row:
     target: Target | None = None
     worst: bool = False  # reduce over runs by the maximum instead of the median
     ratio: bool = False  # show chatd / baseline
-    #: show (and judge) the median over runs of chatd's value minus chatd-memory's in the same run
-    over_memory: bool = False
+    #: instead of each server's figure, one figure setting two servers against each other: a
+    #: difference shows in the first server's column, a ratio in the ratio column
+    versus: Versus | None = None
 
 
-def rows(c_users: int = 10000, storm_users: int = 2000) -> list[Row]:
-    """The table's rows; the targets are those of issue 5."""
+def rows(
+    c_users: int = 10000, storm_users: int = 2000, servers: Collection[str] = DEFAULT_SERVERS
+) -> list[Row]:
+    """The table's rows; the targets are those of issues 5, 14 and 15. A row setting two
+    servers against each other is there only when both are among ``servers``."""
     out: list[Row] = []
     for scenario, users, rate, p99 in (("A", 100, 200, 2000), ("B", 1000, 40, 10000)):
         sat, fixed = f"{scenario}-sat", f"{scenario}-fixed"
         out += [
             Row(scenario, f"{users} users: deliveries/s", sat, field("deliveries_per_s"),
                 target=Target("ratio", 6), ratio=True),
+            *_versus_rows(scenario, sat),
             Row(scenario, "saturated latency p50", sat, field("p50_us"), millis),
             Row(scenario, "saturated latency p99", sat, field("p99_us"), millis),
             Row(scenario, f"{rate} msg/s latency p50", fixed, field("p50_us"), millis),
@@ -109,10 +157,14 @@ def rows(c_users: int = 10000, storm_users: int = 2000) -> list[Row]:
         if scenario == "A":  # issue 14: the store may cost A's fixed-load p99 at most 0.5 ms
             out.append(
                 Row(scenario, f"{rate} msg/s p99, store minus :memory:", fixed, field("p99_us"),
-                    millis, Target("max", 500), over_memory=True)
+                    millis, Target("max", 500),
+                    versus=Versus("chatd", "chatd-memory", SAME_RUN_DIFFERENCE))
             )  # fmt: skip
-        out += _damage_rows(scenario, sat, fixed, rate) + _store_rows(scenario, sat, fixed, rate)
-        out += _cpu_rows(scenario, sat)
+        out += _damage_rows(scenario, sat, fixed, rate)
+        if scenario == "A":
+            out += _receipts_rows()
+        out += _receipt_rows(scenario, fixed, f"{rate} msg/s")
+        out += _unstored_rows(scenario, sat, fixed, rate) + _cpu_rows(scenario, sat)
     out += [
         Row("C", f"handshakes ok of {c_users:,}", "C", field("handshakes_ok"),
             target=Target("min", c_users)),
@@ -133,9 +185,27 @@ def rows(c_users: int = 10000, storm_users: int = 2000) -> list[Row]:
         Row("R", "200 msg/s latency p50", "R-fixed", field("p50_us"), millis),
         Row("R", "200 msg/s latency p99", "R-fixed", field("p99_us"), millis),
     ]  # fmt: skip
-    out += _damage_rows("R", "R-sat", "R-fixed", 200) + _store_rows("R", "R-sat", "R-fixed", 200)
-    out += _cpu_rows("R", "R-sat")
-    return out
+    out += _damage_rows("R", "R-sat", "R-fixed", 200)
+    out += _receipt_rows("R", "R-sat", "saturated") + _receipt_rows("R", "R-fixed", "200 msg/s")
+    out += _unstored_rows("R", "R-sat", "R-fixed", 200) + _cpu_rows("R", "R-sat")
+    chosen = set(servers)
+    return [
+        row for row in out if row.versus is None or {row.versus.first, row.versus.second} <= chosen
+    ]
+
+
+def _versus_rows(scenario: str, sat: str) -> list[Row]:
+    """Deliveries/s in A's or B's saturating step of two servers set against each other: the
+    code before a feature and now (``--before``), and metrics on and off (issue 15)."""
+    deliveries = field("deliveries_per_s")
+    return [
+        Row(scenario, "deliveries/s, before / baseline", sat, deliveries, times,
+            versus=Versus("chatd-before", "baseline", RATIO_OF_MEDIANS)),
+        Row(scenario, "deliveries/s, chatd / before", sat, deliveries, times,
+            versus=Versus("chatd", "chatd-before")),
+        Row(scenario, "deliveries/s, metrics on / off", sat, deliveries, times,
+            Target("within", 0.05), versus=Versus("chatd-metrics", "chatd")),
+    ]  # fmt: skip
 
 
 def _damage_rows(scenario: str, sat: str, fixed: str, rate: int) -> list[Row]:
@@ -147,22 +217,36 @@ def _damage_rows(scenario: str, sat: str, fixed: str, rate: int) -> list[Row]:
     ]  # fmt: skip
 
 
-def _store_rows(scenario: str, sat: str, fixed: str, rate: int) -> list[Row]:
-    """Receipts (every sender has them on): the store's commit rate and the wait for a receipt;
-    and lines the database lacked once the server had stopped (which must be none)."""
+def _receipts_rows() -> list[Row]:
+    """A-receipts, A's saturating load with receipts for every sender: the throughput left
+    (against A-sat's, what receipts cost), and nothing lost to them."""
     return [
-        Row(scenario, "store commits/s (saturated)", sat, field("receipts_per_s")),
-        Row(scenario, "receipt latency p50 (saturated)", sat, field("receipt_p50_us"), millis),
-        Row(scenario, "receipt latency p99 (saturated)", sat, field("receipt_p99_us"), millis),
-        Row(scenario, f"store commits/s ({rate} msg/s)", fixed, field("receipts_per_s")),
-        Row(scenario, f"receipt latency p50 ({rate} msg/s)", fixed, field("receipt_p50_us"),
-            millis),
-        Row(scenario, f"receipt latency p99 ({rate} msg/s)", fixed, field("receipt_p99_us"),
-            millis),
-        Row(scenario, "lines not in the database after stop", sat, unstored,
+        Row("A", "receipts on: deliveries/s", "A-receipts", field("deliveries_per_s")),
+        Row("A", "lost+dup+malformed (receipts on)", "A-receipts", damage,
             target=Target("max", 0), worst=True),
-        Row(scenario, f"lines not in the database after stop ({rate} msg/s)", fixed, unstored,
-            target=Target("max", 0), worst=True),
+        *_receipt_rows("A", "A-receipts", "saturated"),
+    ]  # fmt: skip
+
+
+def _receipt_rows(scenario: str, step: str, load: str) -> list[Row]:
+    """A step where every sender has receipts on: the store's commit rate and the wait for a
+    receipt (issue 14)."""
+    return [
+        Row(scenario, f"store commits/s ({load})", step, field("receipts_per_s")),
+        Row(scenario, f"receipt latency p50 ({load})", step, field("receipt_p50_us"), millis),
+        Row(scenario, f"receipt latency p99 ({load})", step, field("receipt_p99_us"), millis),
+    ]
+
+
+def _unstored_rows(scenario: str, sat: str, fixed: str, rate: int) -> list[Row]:
+    """Lines the database lacked once the server had stopped, which must be none."""
+    steps = [(sat, ""), (fixed, f" ({rate} msg/s)")]
+    if scenario == "A":
+        steps.insert(1, ("A-receipts", " (receipts on)"))
+    return [
+        Row(scenario, f"lines not in the database after stop{load}", step, unstored,
+            target=Target("max", 0), worst=True)
+        for step, load in steps
     ]  # fmt: skip
 
 
@@ -208,6 +292,8 @@ class Line:
     values: dict[str, float | None]  # per server in SERVERS
     ratio: float | None
     passed: bool | None  # None when the row has no target
+    #: a :class:`Versus` row's figure in each run that measured both servers, by run
+    per_run: dict[object, float] = dataclass_field(default_factory=dict)
 
     @property
     def chatd(self) -> float | None:
@@ -218,68 +304,101 @@ class Line:
         return self.values.get("baseline")
 
 
-def _over_memory(reports: list[dict], row: Row) -> float | None:
-    """Median over runs of chatd's value minus chatd-memory's in the same run."""
+def _reduced(reports: list[dict], row: Row, server: str) -> float | None:
+    """The server's median (or worst) over the runs of the row's step; None if none ran it."""
+    found = [
+        row.get(report)
+        for report in reports
+        if report.get("server") == server and report.get("step") == row.step
+    ]
+    reducer = worst if row.worst else median
+    return reducer(found) if found else None
+
+
+def same_run(reports: list[dict], row: Row) -> dict[object, float]:
+    """For a :class:`Versus` row, each run's figure of its first server set against its second
+    (a difference, or else a ratio), for the runs that measured both."""
+    assert row.versus is not None
+    first, second = row.versus.first, row.versus.second
     by_run: dict[object, dict[str, float | None]] = {}
     for report in reports:
-        if report.get("step") == row.step and report.get("server") in ("chatd", "chatd-memory"):
+        if report.get("step") == row.step and report.get("server") in (first, second):
             by_run.setdefault(report.get("run"), {})[report["server"]] = row.get(report)
-    differences = []
-    for pair in by_run.values():
-        store, memory = pair.get("chatd"), pair.get("chatd-memory")
-        if store is not None and memory is not None:
-            differences.append(store - memory)
-    return statistics.median(differences) if differences else None
+    figures: dict[object, float] = {}
+    for run, pair in by_run.items():
+        a, b = pair.get(first), pair.get(second)
+        if a is None or b is None:
+            continue
+        figure = a - b if row.versus.how == SAME_RUN_DIFFERENCE else ratio(a, b)
+        if figure is not None:
+            figures[run] = figure
+    return figures
+
+
+def _versus(reports: list[dict], row: Row) -> Line:
+    assert row.versus is not None
+    versus, per_run = row.versus, same_run(reports, row)
+    if versus.how == RATIO_OF_MEDIANS:
+        figure = ratio(_reduced(reports, row, versus.first), _reduced(reports, row, versus.second))
+    else:
+        figure = median(per_run.values())
+    values: dict[str, float | None] = dict.fromkeys(SERVERS)
+    shown_ratio = None
+    if versus.how == SAME_RUN_DIFFERENCE:
+        values[versus.first] = figure
+    else:
+        shown_ratio = figure
+    passed = None if row.target is None else row.target.met(values[versus.first], shown_ratio)
+    return Line(row, values, shown_ratio, passed, per_run)
 
 
 def reduce(reports: list[dict], table_rows: list[Row]) -> list[Line]:
-    """One line per row: each server's median (or worst) over the runs in ``reports``."""
+    """One line per row: each server's median (or worst) over the runs in ``reports``, or for a
+    :class:`Versus` row its one figure."""
     lines = []
     for row in table_rows:
-        if row.over_memory:
-            difference = _over_memory(reports, row)
-            passed = None if row.target is None else row.target.met(difference, None)
-            values = dict.fromkeys(SERVERS)
-            values["chatd"] = difference
-            lines.append(Line(row, values, None, passed))
+        if row.versus is not None:
+            lines.append(_versus(reports, row))
             continue
-        values = {}
-        for server in SERVERS:
-            found = [
-                row.get(report)
-                for report in reports
-                if report.get("server") == server and report.get("step") == row.step
-            ]
-            reducer = worst if row.worst else median
-            values[server] = reducer(found) if found else None
+        values = {server: _reduced(reports, row, server) for server in SERVERS}
         both = ratio(values["chatd"], values["baseline"])
         passed = None if row.target is None else row.target.met(values["chatd"], both)
         lines.append(Line(row, values, both, passed))
     return lines
 
 
-HEADER = ("scenario", "metric", "chatd", ":memory:", "baseline", "ratio", "target", "result")
+def header(servers: Collection[str] = DEFAULT_SERVERS) -> tuple[str, ...]:
+    """The table's headings, with a column for each of ``servers`` in :data:`SERVERS` order."""
+    shown = [COLUMNS[server] for server in SERVERS if server in servers]
+    return ("scenario", "metric", *shown, "ratio", "target", "result")
 
 
-def format_table(lines: list[Line]) -> str:
-    cells = [HEADER]
-    for line in lines:
-        row = line.row
-        shown = [row.fmt(line.values.get(server)) for server in SERVERS]
-        if row.over_memory:
-            shown[1:] = ["", ""]
-        cells.append(
-            (
-                row.scenario,
-                row.metric,
-                *shown,
-                f"{line.ratio:.2f}x" if row.ratio and line.ratio is not None else "",
-                row.target.text(row.fmt) if row.target else "",
-                {None: "", True: "pass", False: "FAIL"}[line.passed],
-            )
-        )
-    widths = [max(len(cell[i]) for cell in cells) for i in range(len(HEADER))]
-    right = {2, 3, 4, 5}
+def _cells(line: Line, servers: list[str]) -> tuple[str, ...]:
+    row, versus = line.row, line.row.versus
+    if versus is None:
+        values = [row.fmt(line.values.get(server)) for server in servers]
+        shown_ratio = f"{line.ratio:.2f}x" if row.ratio and line.ratio is not None else ""
+    elif versus.how == SAME_RUN_DIFFERENCE:
+        values = [row.fmt(line.values[s]) if s == versus.first else "" for s in servers]
+        shown_ratio = ""
+    else:
+        values, shown_ratio = [""] * len(servers), row.fmt(line.ratio)
+    return (
+        row.scenario,
+        row.metric,
+        *values,
+        shown_ratio,
+        row.target.text(row.fmt) if row.target else "",
+        {None: "", True: "pass", False: "FAIL"}[line.passed],
+    )
+
+
+def format_table(lines: list[Line], servers: Collection[str] = DEFAULT_SERVERS) -> str:
+    """The lines as aligned text, with a column for each of ``servers`` (the ones measured)."""
+    shown = [server for server in SERVERS if server in servers]
+    cells = [header(shown), *(_cells(line, shown) for line in lines)]
+    widths = [max(len(cell[i]) for cell in cells) for i in range(len(cells[0]))]
+    right = set(range(2, 3 + len(shown)))  # the servers' figures and the ratio
     out = []
     for number_, cell in enumerate(cells):
         parts = [

@@ -1,6 +1,9 @@
 """The runner's pure parts: medians, worst runs, ratios, targets, the table, the port in a log."""
 
-from bench.fanout import table
+from pathlib import Path
+
+from bench.fanout import servers, table
+from bench.fanout.before import Before
 from bench.fanout.scenarios import steps
 from bench.fanout.servers import chatd_command, parse_port
 
@@ -37,6 +40,12 @@ def test_targets():
     assert not table.Target("max", 0).met(None, None)
     assert table.Target("min", 2000).met(2000.0, None)
     assert not table.Target("min", 2000).met(1999.0, None)
+    assert table.Target("within", 0.05).met(None, 0.95)
+    assert table.Target("within", 0.05).met(None, 1.05)
+    assert not table.Target("within", 0.05).met(None, 0.949)
+    assert not table.Target("within", 0.05).met(None, 1.051)
+    assert not table.Target("within", 0.05).met(1.0, None)
+    assert table.Target("within", 0.05).text(table.times) == "within ±5%"
 
 
 def test_field_rejects_missing_negative_and_non_numbers():
@@ -95,7 +104,9 @@ def test_format_table_aligns_columns_and_marks_results():
     ]
     text = table.format_table(table.reduce(reports, rows))
     lines = text.splitlines()
-    assert lines[0].split() == list(table.HEADER)
+    assert lines[0].split() == list(table.header())
+    assert table.header() == ("scenario", "metric", "chatd", ":memory:", "baseline", "ratio",
+                              "target", "result")  # fmt: skip
     assert set(lines[1]) == {"-", " "}
     deliveries = next(line for line in lines if "deliveries/s" in line)
     assert deliveries.split()[-6:] == ["-", "200,000", "5.00x", ">=", "6x", "FAIL"]
@@ -160,11 +171,32 @@ def test_steps_cover_every_scenario_with_bounds():
 
 
 def test_receipts_are_asked_only_of_chatd():
-    """The baseline speaks v1 only: it would relay "/receipts on" as chat."""
-    step = {step.name: step for step in steps()}["A-sat"]
+    """The baseline speaks v1 only: it would relay "/receipts on" as chat; so may chatd-before."""
+    step = {step.name: step for step in steps()}["A-fixed"]
     assert step.command_for("chatd")[-2:] == ("--receipts", "1")
     assert step.command_for("chatd-memory")[-2:] == ("--receipts", "1")
+    assert step.command_for("chatd-metrics")[-2:] == ("--receipts", "1")
     assert "--receipts" not in step.command_for("baseline")
+    assert "--receipts" not in step.command_for("chatd-before")
+
+
+def test_saturating_a_and_b_are_plain_chat_for_every_server():
+    """The throughput ratio compares the baseline's own workload (issue 5): no receipts."""
+    for quick in (False, True):
+        found = {step.name: step for step in steps(quick)}
+        for name in ("A-sat", "B-sat"):
+            assert set(found[name].servers) == set(servers.SERVERS)
+            assert all("--receipts" not in found[name].command_for(s) for s in servers.SERVERS)
+        receipts = found["A-receipts"]
+        assert receipts.scenario == "A" and receipts.args == found["A-sat"].args
+        assert set(receipts.servers) == {"chatd", "chatd-memory", "chatd-metrics"}
+        assert receipts.command_for("chatd")[-2:] == ("--receipts", "1")
+
+
+def test_chatd_before_runs_only_the_plain_saturating_steps_and_metrics_wherever_chatd_does():
+    found = steps()
+    assert [step.name for step in found if "chatd-before" in step.servers] == ["A-sat", "B-sat"]
+    assert all(("chatd" in step.servers) == ("chatd-metrics" in step.servers) for step in found)
 
 
 def test_chatd_variants_name_their_database():
@@ -174,7 +206,7 @@ def test_chatd_variants_name_their_database():
 
 def test_store_minus_memory_is_the_median_of_same_run_differences():
     """Issue 14's target compares the store and :memory: run by run, not medians of each."""
-    (row,) = [row for row in table.rows() if row.over_memory]
+    (row,) = [row for row in table.rows() if row.versus is not None]
     reports = [
         report("chatd", "A-fixed", 1, p99_us=1400),
         report("chatd-memory", "A-fixed", 1, p99_us=1000),
@@ -186,6 +218,7 @@ def test_store_minus_memory_is_the_median_of_same_run_differences():
     ]
     (line,) = table.reduce(reports, [row])
     assert line.chatd == 100.0 and line.passed is True
+    assert line.per_run == {1: 400.0, 2: 100.0, 3: -200.0}
     (line,) = table.reduce(reports[:2], [row])
     assert line.chatd == 400.0 and line.passed is True
     (line,) = table.reduce([report("chatd", "A-fixed", 1, p99_us=1600),
@@ -234,3 +267,132 @@ def test_disturbed_lists_steps_with_other_load():
         report("chatd", "S", 2),
     ]
     assert table.disturbed(reports) == ["run 1 A-sat chatd (82%)"]
+
+
+def versus_rows(chosen):
+    return {row.metric: row for row in table.rows(servers=chosen) if row.versus is not None}
+
+
+def test_rows_setting_two_servers_against_each_other_need_both_chosen():
+    assert set(versus_rows(servers.DEFAULT_SERVERS)) == {"200 msg/s p99, store minus :memory:"}
+    assert set(versus_rows(["chatd", "baseline"])) == set()
+    every = versus_rows(servers.SERVERS)
+    assert {
+        "deliveries/s, before / baseline",
+        "deliveries/s, chatd / before",
+        "deliveries/s, metrics on / off",
+    } < set(every)
+    assert [row.scenario for row in table.rows(servers=servers.SERVERS)
+            if row.metric == "deliveries/s, metrics on / off"] == ["A", "B"]  # fmt: skip
+    assert set(versus_rows(["chatd", "chatd-metrics"])) == {"deliveries/s, metrics on / off"}
+
+
+def test_metrics_on_off_is_judged_on_the_median_of_same_run_ratios():
+    """Issue 15: within ±5 %; each run pairs the two servers measured minutes apart."""
+    row = next(
+        row
+        for row in table.rows(servers=servers.SERVERS)
+        if row.metric == "deliveries/s, metrics on / off" and row.step == "A-sat"
+    )
+    reports = [
+        report("chatd", "A-sat", 1, deliveries_per_s=1000.0),
+        report("chatd-metrics", "A-sat", 1, deliveries_per_s=970.0),
+        report("chatd", "A-sat", 2, deliveries_per_s=500.0),  # a slow run for both
+        report("chatd-metrics", "A-sat", 2, deliveries_per_s=510.0),
+        report("chatd", "A-sat", 3, deliveries_per_s=1000.0),
+        report("chatd-metrics", "A-sat", 3, deliveries_per_s=900.0),
+        report("chatd-metrics", "B-sat", 3, deliveries_per_s=9.0),  # another step
+    ]
+    (line,) = table.reduce(reports, [row])
+    assert line.per_run == {1: 0.97, 2: 1.02, 3: 0.9}
+    assert line.ratio == 0.97 and line.passed is True
+    (line,) = table.reduce(reports[4:], [row])
+    assert line.ratio == 0.9 and line.passed is False
+    (line,) = table.reduce(reports[:1], [row])  # chatd-metrics never measured: not within
+    assert line.ratio is None and line.per_run == {} and line.passed is False
+
+
+def test_before_against_the_baseline_is_taken_as_chatd_against_it():
+    """The ratio of medians, as issue 5 defines chatd's; chatd / before pairs runs instead."""
+    rows = versus_rows(servers.SERVERS)
+    reports = [
+        report("chatd-before", "B-sat", 1, deliveries_per_s=300.0),
+        report("chatd-before", "B-sat", 2, deliveries_per_s=600.0),
+        report("chatd-before", "B-sat", 3, deliveries_per_s=900.0),
+        report("baseline", "B-sat", 1, deliveries_per_s=100.0),
+        report("baseline", "B-sat", 2, deliveries_per_s=300.0),
+        report("baseline", "B-sat", 3, deliveries_per_s=200.0),
+        report("chatd", "B-sat", 1, deliveries_per_s=150.0),
+        report("chatd", "B-sat", 2, deliveries_per_s=1200.0),
+    ]
+    by_step = [
+        row for row in table.rows(servers=servers.SERVERS) if row.versus and row.step == "B-sat"
+    ]
+    before, versus, _metrics = table.reduce(reports, by_step)
+    assert before.row.metric == rows["deliveries/s, before / baseline"].metric
+    assert before.ratio == 600.0 / 200.0 and before.passed is None
+    assert before.per_run == {1: 3.0, 2: 2.0, 3: 4.5}  # in the JSON report, for the spread
+    assert versus.ratio == (0.5 + 2.0) / 2 and versus.per_run == {1: 0.5, 2: 2.0}
+
+
+def test_format_table_has_a_column_per_chosen_server_and_ratios_in_the_ratio_column():
+    chosen = ["chatd", "chatd-metrics", "baseline"]
+    rows = [row for row in table.rows(servers=chosen) if row.step == "A-sat"][:2]
+    reports = [
+        report("chatd", "A-sat", deliveries_per_s=1_000_000.0),
+        report("chatd-metrics", "A-sat", deliveries_per_s=940_000.0),
+        report("baseline", "A-sat", deliveries_per_s=250_000.0),
+    ]
+    lines = table.format_table(table.reduce(reports, rows), chosen).splitlines()
+    assert lines[0].split() == ["scenario", "metric", "chatd", "metrics", "baseline", "ratio",
+                                "target", "result"]  # fmt: skip
+    assert lines[2].split()[-7:] == ["1,000,000", "940,000", "250,000", "4.00x", ">=", "6x",
+                                     "FAIL"]  # fmt: skip
+    versus = lines[3]
+    assert "deliveries/s, metrics on / off" in versus
+    assert versus.split()[-4:] == ["0.940x", "within", "±5%", "FAIL"]
+    assert "940,000" not in versus  # the servers' own figures are on their row, not this one
+
+
+def test_table_and_runner_know_the_same_servers():
+    assert set(table.COLUMNS) == set(servers.SERVERS)
+    assert set(servers.DEFAULT_SERVERS) < set(servers.SERVERS)
+    assert "chatd-metrics" not in servers.DEFAULT_SERVERS  # only when named
+
+
+def test_parse_port_skips_the_metrics_listener():
+    """chatd-metrics logs two ports; the generator must load the chat one, whichever is first."""
+    log = (
+        "2026-12-02T17:05:39+0000 [-] MetricsSite starting on 35531\n"
+        "2026-12-02T17:05:39+0000 [-] LineDoorFactory starting on 44455\n"
+    )
+    assert parse_port(log) == 44455
+    assert parse_port(log.splitlines(keepends=True)[0]) is None
+    assert servers.listening(log) == {"MetricsSite": 35531, "LineDoorFactory": 44455}
+
+
+def test_chatd_metrics_is_chatd_plus_a_metrics_listener():
+    chatd = servers.server_command("chatd", "x.db", ("--history", "0"))
+    metrics = servers.server_command("chatd-metrics", "x.db", ("--history", "0"))
+    assert metrics == [*chatd, "--metrics", "tcp:0:interface=127.0.0.1"]
+    assert servers.uses_database("chatd-metrics") and not servers.uses_database("chatd-memory")
+
+
+def before(*options):
+    return Before("3eea5df", "3eea5df" + "0" * 33, Path("old/twistd"), frozenset(options))
+
+
+def test_chatd_before_gets_only_the_options_it_knows_and_not_chatd_arg():
+    """An older chatd refuses options that came later (3eea5df has no --arrival-rate, --db)."""
+    old = before("port", "interface", "rate", "burst", "max-clients", "max-per-ip")
+    command = servers.server_command("chatd-before", "x.db", ("--history", "0"), old)
+    assert command[:5] == ["old/twistd", "-n", "--pidfile=", "chatd", "--port"]
+    assert command[-8:] == ["--rate", "1000000", "--burst", "1000000", "--max-clients",
+                            "20000", "--max-per-ip", "0"]  # fmt: skip
+    assert "--arrival-rate" not in command and "--db" not in command
+    assert "--history" not in command
+    assert not servers.uses_database("chatd-before", old)
+    stored = before("rate", "burst", "db")
+    assert servers.server_command("chatd-before", "x.db", (), stored)[-6:] == [
+        "--rate", "1000000", "--burst", "1000000", "--db", "x.db"]  # fmt: skip
+    assert servers.uses_database("chatd-before", stored)
