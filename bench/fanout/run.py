@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
                 reports.append(report)
                 (workdir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
                 print(
-                    f"  run {run} {step.name:8} {server:12} {time.monotonic() - began:5.1f} s: "
+                    f"  run {run} {step.name:10} {server:13} {time.monotonic() - began:5.1f} s: "
                     f"{summary(report)}",
                     file=sys.stderr,
                 )
