@@ -50,7 +50,7 @@ def resolve(revision: str, repo: Path) -> str:
     found = _git(["rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], repo)
     commit = found.stdout.decode().strip()
     if found.returncode != 0 or not commit:
-        raise BuildError(f"{revision!r} names no commit in {repo.name}")
+        raise BuildError(f"{revision!r} names no commit in this checkout")
     return commit
 
 
