@@ -2,6 +2,7 @@
 
 Run it from the repository root with ``python -m bench.fanout`` (see ``bench/README.md``).
 ``loadgen.c`` is the load generator (C, one epoll loop), ``baseline`` the naive server,
-``servers`` starts and stops the servers, ``scenarios`` runs one scenario, ``table`` reduces and
-prints the results, ``run`` is the command line.
+``servers`` starts and stops the servers, ``before`` builds chatd at an earlier revision
+(``--before``), ``scenarios`` runs one scenario, ``table`` reduces and prints the results,
+``run`` is the command line.
 """
