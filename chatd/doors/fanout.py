@@ -144,9 +144,11 @@ class Fanout:
         Yields True between slices; a member that leaves or is caught up meanwhile is skipped.
         Members in the same rooms, with the same one current, who were owed the whole journal
         and sent none of it, get the very same bytes: in a chat where everyone is in the lobby,
-        that is everyone but this pass's senders.
+        that is everyone but this pass's senders.  What each broadcast looks like to a view is
+        worked out once per pass, so a sender's share is those pieces without its own lines.
         """
         start, end = self._base, self._end()
+        heard: dict[tuple[Room, ...], list[bytes | None]] = {}
         shared: dict[tuple[Room, ...], bytes] = {}
         lines: dict[tuple[Room, ...], int] = {}  # in each of ``shared``, for the metrics
         senders = set(self._senders)
@@ -162,20 +164,25 @@ class Fanout:
             position = self._members.get(session, end)
             if position < end:
                 self._members[session] = end
-                if position == start and session not in senders:
-                    view = session.rooms
-                    data = shared.get(view)
-                    if data is None:
-                        data = shared[view] = self._share(view, None, start, end)
-                        lines[view] = data.count(b"\n")
-                    if data:
-                        # (Members are line doors' sessions, whose clients have an outbox.)
-                        session.client.outbox.write(data)  # type: ignore[attr-defined]
-                        whole_lines += lines[view]
-                        whole_bytes += len(data)
-                    written += len(data)
-                else:
+                if position != start:
                     written += self._write_share(session, position, end)
+                    continue
+                view = session.rooms
+                pieces = heard.get(view)
+                if pieces is None:
+                    pieces = heard[view] = self._heard(view, start, end)
+                    shared[view] = b"".join([piece for piece in pieces if piece is not None])
+                    lines[view] = shared[view].count(b"\n")
+                if session in senders:
+                    written += self._write(session, self._without(pieces, session, start))
+                    continue
+                data = shared[view]
+                if data:
+                    # (Members are line doors' sessions, whose clients have an outbox.)
+                    session.client.outbox.write(data)  # type: ignore[attr-defined]
+                    whole_lines += lines[view]
+                    whole_bytes += len(data)
+                written += len(data)
         self.deliveries += whole_lines
         self.bytes_sent += whole_bytes
         # Every member is now at ``end`` or past it (those who came during the pass started at
@@ -190,7 +197,11 @@ class Fanout:
 
         Returns how many bytes that was.
         """
-        share = self._share(session.rooms, session, position, end)
+        pieces = self._heard(session.rooms, position, end)
+        return self._write(session, self._without(pieces, session, position))
+
+    def _write(self, session: Session, share: bytes) -> int:
+        """Write ``share``, a member's own share of the journal, to it; returns its length."""
         if share:
             # (Members are line doors' sessions, whose clients have an outbox.)
             session.client.outbox.write(share)  # type: ignore[attr-defined]
@@ -198,24 +209,35 @@ class Fanout:
             self.bytes_sent += len(share)
         return len(share)
 
-    def _share(
-        self, rooms: tuple[Room, ...], member: Session | None, position: int, end: int
-    ) -> bytes:
-        """The bytes a member in ``rooms`` hears of the broadcasts from ``position`` to ``end``,
-        without those ``member`` sent."""
+    def _heard(self, rooms: tuple[Room, ...], position: int, end: int) -> list[bytes | None]:
+        """For each broadcast from ``position`` to ``end``, the bytes a member in ``rooms`` hears
+        of it, or None if it hears nothing of it; whoever sent it included."""
         current = rooms[-1] if rooms else None
-        pieces = []
+        pieces: list[bytes | None] = []
         for index in range(position - self._base, end - self._base):
             scope = self._scopes[index]
-            if self._senders[index] is member and member is not None:
-                continue
             if scope is current or isinstance(scope, frozenset):
                 if isinstance(scope, frozenset) and scope.isdisjoint(rooms):
-                    continue
-                pieces.append(self._journal[index])
+                    pieces.append(None)
+                else:
+                    pieces.append(self._journal[index])
             elif scope in rooms:
                 marked = self._marked[index]
                 if marked is None:
                     marked = self._marked[index] = self._encode_marked(self._events[index])
                 pieces.append(marked)
-        return b"".join(pieces)
+            else:
+                pieces.append(None)
+        return pieces
+
+    def _without(self, pieces: list[bytes | None], member: Session, position: int) -> bytes:
+        """``pieces`` (of the broadcasts from ``position`` on) joined, but for those ``member``
+        sent: the sender's own share, made from the pieces its room's readers share."""
+        senders = self._senders[position - self._base :]
+        return b"".join(
+            [
+                piece
+                for piece, sender in zip(pieces, senders, strict=False)
+                if piece is not None and sender is not member
+            ]
+        )
