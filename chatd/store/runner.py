@@ -10,6 +10,9 @@ Tests hand the store another :class:`Runner` that runs work when they say so.
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
@@ -19,6 +22,16 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 T = TypeVar("T")
+
+#: How much nicer than the rest of the process the writer thread runs, on Linux: on a core it
+#: shares with the reactor, the relay goes first and the store catches up in bigger batches.
+#: In bench scenario A (100 users, plain chat, server pinned to one CPU) that relayed 1.69 to
+#: 1.81 million lines/s against 1.48 to 1.54 million without, every line still stored; with
+#: every sender's receipts on, receipts waited longer (p50 11 ms against 7.6 ms).  A niceness
+#: of 10 still gives the thread about a tenth of a saturated core, and SQLite writes a big batch
+#: at half the cost per line of a small one, so it keeps up.  Where the reactor leaves its core
+#: idle, or another core is free, the thread runs at once as before.
+WRITER_NICENESS = 10
 
 
 class Runner(Protocol):
@@ -51,6 +64,8 @@ class WriterThread:
     def _start(self) -> None:
         if not self._stopped:
             self._pool.start()
+            if sys.platform.startswith("linux"):
+                self._pool.callInThread(_be_nicer, WRITER_NICENESS)
 
     def run(self, work: Callable[..., T], *args: Any) -> Deferred[T]:
         reactor: IReactorThreads = self._reactor  # type: ignore[assignment]
@@ -66,3 +81,18 @@ class WriterThread:
             self._stopped = True
             if self._pool.started:
                 self._pool.stop()
+
+
+def _be_nicer(increment: int) -> None:
+    """Lower the calling thread's scheduling priority by ``increment`` (Linux only).
+
+    On Linux, ``setpriority`` with a thread's own id changes that thread alone.  Niceness is set
+    relative to the thread's present one (raising it needs no privilege, lowering it would), and
+    a refusal (a sandbox's system call filter) leaves the thread as it was.
+    """
+    thread = threading.get_native_id()
+    try:
+        nice = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, min(nice + increment, 19))
+    except OSError:
+        pass

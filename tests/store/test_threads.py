@@ -10,11 +10,13 @@ import sys
 import threading
 import time
 
+import pytest
 import pytest_twisted
 from twisted.internet.defer import Deferred
 
 from chatd.core.store import StoredLine
 from chatd.store import SQLiteStore
+from chatd.store.runner import WRITER_NICENESS, WriterThread
 
 WAIT = 20.0
 
@@ -111,3 +113,20 @@ async def test_writer_thread_batches_and_answers_on_the_reactor_thread(tmp_path)
     store.close(lambda: closed.callback(None))
     await closed.addTimeout(WAIT, reactor)
     assert store_threads() == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread niceness is Linux's")
+@pytest_twisted.ensureDeferred
+async def test_the_writer_thread_runs_nicer_than_the_reactor():
+    """The store's thread gives way to the reactor's on a shared core; the reactor is untouched."""
+    from twisted.internet import reactor
+
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    runner = WriterThread(reactor)
+    try:
+        writer = await runner.run(threading.get_native_id).addTimeout(WAIT, reactor)
+        assert writer != threading.get_native_id()
+        assert os.getpriority(os.PRIO_PROCESS, writer) == min(before + WRITER_NICENESS, 19)
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
+    finally:
+        runner.stop()
