@@ -25,8 +25,8 @@ T = TypeVar("T")
 
 #: How much nicer than the rest of the process the writer thread runs, on Linux: on a core it
 #: shares with the reactor, the relay goes first and the store catches up in bigger batches.
-#: In bench scenario A (100 users, plain chat, server pinned to one CPU) that relayed 1.69 to
-#: 1.81 million lines/s against 1.48 to 1.54 million without, every line still stored; with
+#: In bench scenario A (100 users, plain chat, server pinned to one CPU) that made 1.69 to
+#: 1.81 million deliveries/s against 1.48 to 1.54 million without, every line still stored; with
 #: every sender's receipts on, receipts waited longer (p50 11 ms against 7.6 ms).  A niceness
 #: of 10 still gives the thread about a tenth of a saturated core, and SQLite writes a big batch
 #: at half the cost per line of a small one, so it keeps up.  Where the reactor leaves its core
