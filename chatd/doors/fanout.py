@@ -148,9 +148,9 @@ class Fanout:
         worked out once per pass, so a sender's share is those pieces without its own lines.
         """
         start, end = self._base, self._end()
-        heard: dict[tuple[Room, ...], list[bytes | None]] = {}
-        shared: dict[tuple[Room, ...], bytes] = {}
-        lines: dict[tuple[Room, ...], int] = {}  # in each of ``shared``, for the metrics
+        # Per view: what it hears of each broadcast, those pieces joined, and their lines (for
+        # the metrics).
+        views: dict[tuple[Room, ...], tuple[list[bytes | None], bytes, int]] = {}
         senders = set(self._senders)
         seen = written = 0  # in this slice
         whole_lines = whole_bytes = 0  # written to members owed the whole journal, this slice
@@ -168,19 +168,19 @@ class Fanout:
                     written += self._write_share(session, position, end)
                     continue
                 view = session.rooms
-                pieces = heard.get(view)
-                if pieces is None:
-                    pieces = heard[view] = self._heard(view, start, end)
-                    shared[view] = b"".join([piece for piece in pieces if piece is not None])
-                    lines[view] = shared[view].count(b"\n")
+                seen_from = views.get(view)
+                if seen_from is None:
+                    pieces = self._heard(view, start, end)
+                    data = b"".join([piece for piece in pieces if piece is not None])
+                    seen_from = views[view] = (pieces, data, data.count(b"\n"))
+                pieces, data, lines = seen_from
                 if session in senders:
                     written += self._write(session, self._without(pieces, session, start))
                     continue
-                data = shared[view]
                 if data:
                     # (Members are line doors' sessions, whose clients have an outbox.)
                     session.client.outbox.write(data)  # type: ignore[attr-defined]
-                    whole_lines += lines[view]
+                    whole_lines += lines
                     whole_bytes += len(data)
                 written += len(data)
         self.deliveries += whole_lines

@@ -127,7 +127,7 @@ def encode(event: events.Event, current_room: str | None = None) -> bytes:
     """
     if type(event) is events.Said and (current_room is None or event.room == current_room):
         # The line nearly every broadcast is, encoded once for all its readers: the short way.
-        return f"{event.name}: {event.text}\r\n".encode("utf-8", "replace")
+        return f"{_spoken(event)}\r\n".encode("utf-8", "replace")
     if type(event) is events.Receipt:  # one per line said, with receipts on: the short way
         return f"+ {event.seq} {event.room} {utc_timestamp(event.at)}\r\n".encode()
     if current_room is not None and isinstance(event, events.ROOM_EVENTS):
