@@ -42,7 +42,10 @@ class Online:
 LOBBY = "#lobby"
 
 
-@dataclass(frozen=True, slots=True)
+# Said, Acted and StoredLine are made once per line relayed, so they are not frozen: a frozen
+# dataclass sets each field through object.__setattr__, and made them four times slower to build
+# (1.0 µs against 0.27 on the benchmark machine).  Nothing changes one after it is made.
+@dataclass(slots=True)
 class Said:
     """A chat line from ``name`` in ``room``, the ``seq``-th line of that room.
 
@@ -57,7 +60,7 @@ class Said:
     seq: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Acted:
     """An action (``/me``) by ``name`` in ``room``, the ``seq``-th line of that room."""
 

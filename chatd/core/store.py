@@ -26,9 +26,13 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StoredLine:
-    """A chat or action line as it is kept: the room's key, its sequence number, and the line."""
+    """A chat or action line as it is kept: the room's key, its sequence number, and the line.
+
+    Not frozen, though nothing changes one once made: one is made per line said (see
+    :class:`chatd.core.events.Said`).
+    """
 
     room: str
     seq: int
