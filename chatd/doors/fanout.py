@@ -148,41 +148,51 @@ class Fanout:
         worked out once per pass, so a sender's share is those pieces without its own lines.
         """
         start, end = self._base, self._end()
+        members = self._members
+        slice_size, slice_bytes = self._slice_size, self._slice_bytes
         # Per view: what it hears of each broadcast, those pieces joined, and their lines (for
-        # the metrics).
+        # the metrics).  Consecutive members mostly share one view (the lobby's readers share
+        # one tuple of rooms), so the last one found is kept at hand: this loop runs once per
+        # member and pass, and a lookup in ``views`` hashes the tuple each time.
         views: dict[tuple[Room, ...], tuple[list[bytes | None], bytes, int]] = {}
+        last_view: tuple[Room, ...] | None = None
+        pieces: list[bytes | None] = []
+        data, size, lines = b"", 0, 0
         senders = set(self._senders)
         seen = written = 0  # in this slice
         whole_lines = whole_bytes = 0  # written to members owed the whole journal, this slice
-        for session in list(self._members):
-            if seen == self._slice_size or written >= self._slice_bytes:
+        for session in list(members):
+            if seen == slice_size or written >= slice_bytes:
                 self.deliveries += whole_lines
                 self.bytes_sent += whole_bytes
                 yield True
                 seen = written = whole_lines = whole_bytes = 0
             seen += 1
-            position = self._members.get(session, end)
-            if position < end:
-                self._members[session] = end
-                if position != start:
-                    written += self._write_share(session, position, end)
-                    continue
-                view = session.rooms
+            position = members.get(session, end)
+            if position >= end:
+                continue
+            members[session] = end
+            if position != start:
+                written += self._write_share(session, position, end)
+                continue
+            view = session.rooms
+            if view is not last_view:
                 seen_from = views.get(view)
                 if seen_from is None:
-                    pieces = self._heard(view, start, end)
-                    data = b"".join([piece for piece in pieces if piece is not None])
-                    seen_from = views[view] = (pieces, data, data.count(b"\n"))
+                    heard = self._heard(view, start, end)
+                    joined = b"".join([piece for piece in heard if piece is not None])
+                    seen_from = views[view] = (heard, joined, joined.count(b"\n"))
+                last_view = view
                 pieces, data, lines = seen_from
-                if session in senders:
-                    written += self._write(session, self._without(pieces, session, start))
-                    continue
-                if data:
-                    # (Members are line doors' sessions, whose clients have an outbox.)
-                    session.client.outbox.write(data)  # type: ignore[attr-defined]
-                    whole_lines += lines
-                    whole_bytes += len(data)
-                written += len(data)
+                size = len(data)
+            if session in senders:
+                written += self._write(session, self._without(pieces, session, start))
+            elif size:
+                # (Members are line doors' sessions, whose clients have an outbox.)
+                session.client.outbox.write(data)  # type: ignore[attr-defined]
+                whole_lines += lines
+                whole_bytes += size
+                written += size
         self.deliveries += whole_lines
         self.bytes_sent += whole_bytes
         # Every member is now at ``end`` or past it (those who came during the pass started at
