@@ -79,6 +79,10 @@ class Hub:
         self._users: Directory[Session] = Directory()
         #: The audiences of the users online, with how many users each has.
         self._audiences: Counter[Audience] = Counter()
+        #: The same audiences as a tuple, made again when one comes or goes: what a broadcast
+        #: goes through, unchanged while it does (a delivery that ends a connection may take
+        #: its audience out meanwhile), without copying them for every line.
+        self._broadcast_to: tuple[Audience, ...] = ()
         self._direct = DirectAudience()
         self._handshakes: Deadlines[Session] = Deadlines(
             clock, limits.handshake_timeout, self._handshake_expired
@@ -168,6 +172,8 @@ class Hub:
         self.rooms.enter_lobby(session)
         session.audience.add(session)
         self._audiences[session.audience] += 1
+        if self._audiences[session.audience] == 1:
+            self._broadcast_to = tuple(self._audiences)
         self._handshakes.stop(session)
         self._silences.start(session)
         self.log.info("{name} joined from {peer}", name=name, peer=client.peer)
@@ -348,6 +354,7 @@ class Hub:
         self._audiences[audience] -= 1
         if not self._audiences[audience]:
             del self._audiences[audience]
+            self._broadcast_to = tuple(self._audiences)
         rooms = self.rooms.leave_all(session)
         self.log.info("{name} left ({how})", name=name, how=how)
         if not self._closing:
@@ -380,8 +387,7 @@ class Hub:
     def _broadcast(
         self, event: events.Event, exclude: Session | None, scope: Room | frozenset[Room]
     ) -> None:
-        # A snapshot: a delivery that ends a connection takes its audience out meanwhile.
-        for audience in tuple(self._audiences):
+        for audience in self._broadcast_to:
             audience.broadcast(event, exclude, scope)
 
 

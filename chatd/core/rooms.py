@@ -237,9 +237,9 @@ class Rooms:
     ) -> events.Spoken:
         """Number a line of the room, keep it in the tail, relay it, and hand it to the store,
         which calls ``durable`` once it is safe.  Returns the event relayed."""
-        room = self.member_room(session, room_name)
-        room.last_seq += 1
-        line = StoredLine(room.key, room.last_seq, at, session.username(), text, action)
+        room = session.rooms[-1] if room_name is None else self.member_room(session, room_name)
+        room.last_seq = seq = room.last_seq + 1
+        line = StoredLine(room.key, seq, at, session.username(), text, action)
         room.tail.append(line)
         event = spoken(line, room.name)
         self._broadcast(event, session, room)
