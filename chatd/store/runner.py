@@ -24,14 +24,17 @@ from twisted.python.threadpool import ThreadPool
 T = TypeVar("T")
 
 #: How much nicer than the rest of the process the writer thread runs, on Linux: on a core it
-#: shares with the reactor, the relay goes first and the store catches up in bigger batches.
-#: In bench scenario A (100 users, plain chat, server pinned to one CPU) that made 1.69 to
-#: 1.81 million deliveries/s against 1.48 to 1.54 million without, every line still stored; with
-#: every sender's receipts on, receipts waited longer (p50 11 ms against 7.6 ms).  A niceness
-#: of 10 still gives the thread about a tenth of a saturated core, and SQLite writes a big batch
-#: at half the cost per line of a small one, so it keeps up.  Where the reactor leaves its core
-#: idle, or another core is free, the thread runs at once as before.
-WRITER_NICENESS = 10
+#: shares with the reactor, the relay goes first and the store catches up in bigger batches,
+#: yet the store can always take about a quarter of the core (a weight of 335 against the
+#: reactor's 1024), more than it needs to keep up.  Measured with bench scenario R (1,000 users
+#: in 100 rooms, 50 talking, every sender's receipts on, the server pinned to one CPU and at
+#: 100 % of it): at a niceness of 10 the thread got a tenth of the core, fell 3 to 5 s behind
+#: (receipt p50 and p99) and further for as long as the load lasted, and its huge catch-up
+#: batches held the GIL long enough to take the relay's p99 from 60 to 180 ms; at 5, receipts
+#: took 50 to 60 ms (p99 100 to 120 ms) and kept pace with the lines; at 0, 30 ms (66 ms).  In
+#: scenario A, 5 relays about a tenth less than 10 (three runs each) and a tenth more than 0:
+#: the difference at 10 was the store's work put off past the measurement, not saved.
+WRITER_NICENESS = 5
 
 
 class Runner(Protocol):
