@@ -237,7 +237,7 @@ class Rooms:
     ) -> events.Spoken:
         """Number a line of the room, keep it in the tail, relay it, and hand it to the store,
         which calls ``durable`` once it is safe.  Returns the event relayed."""
-        room = session.rooms[-1] if room_name is None else self.member_room(session, room_name)
+        room = self.member_room(session, room_name)
         room.last_seq = seq = room.last_seq + 1
         line = StoredLine(room.key, seq, at, session.username(), text, action)
         room.tail.append(line)

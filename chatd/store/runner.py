@@ -33,7 +33,8 @@ T = TypeVar("T")
 #: batches held the GIL long enough to take the relay's p99 from 60 to 180 ms; at 5, receipts
 #: took 50 to 60 ms (p99 100 to 120 ms) and kept pace with the lines; at 0, 30 ms (66 ms).  In
 #: scenario A, 5 relays about a tenth less than 10 (three runs each) and a tenth more than 0:
-#: the difference at 10 was the store's work put off past the measurement, not saved.
+#: the difference at 10 was the store's work put off past the measurement, not saved.  Where
+#: the reactor leaves its core idle, or another core is free, the thread runs at once.
 WRITER_NICENESS = 5
 
 
