@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 class UsageError(ChatError):
     """A command was given the wrong arguments; the message shows the right ones."""
 
+    code = "usage"
+
     def __init__(self, usage: str) -> None:
         super().__init__(f"usage: {usage}")
 
@@ -166,9 +168,9 @@ def run(session: Session, line: str) -> None:
     word, args = _parse(line)
     command = _BY_WORD.get(word.casefold())
     if command is None:
-        session.refuse(f"unknown command: /{word} (try /help)")
+        session.refuse(f"unknown command: /{word} (try /help)", "unknown_command")
         return
     try:
         command.run(session, args)
     except ChatError as refusal:
-        session.refuse(str(refusal))
+        session.refuse_for(refusal)

@@ -241,9 +241,11 @@ class ShuttingDown:
 
 @dataclass(frozen=True, slots=True)
 class Refused:
-    """Something the recipient asked for did not happen, and why."""
+    """Something the recipient asked for did not happen: why, and the kind of refusal as a
+    stable code (see :class:`chatd.core.errors.ChatError`)."""
 
     reason: str
+    code: str = "refused"
 
 
 Event = (

@@ -164,7 +164,7 @@ class Hub:
     def join(self, session: Session, name: str) -> None:
         """Make ``session`` a user called ``name``, or raise :class:`NameRefused`."""
         if session.name is not None:
-            raise NameRefused(f"you are already {session.name}")
+            raise NameRefused(f"you are already {session.name}", "already_named")
         key = self._check_free(name, session)
         session.name, session.key = name, key
         self._users.add(key, name, session)
@@ -201,7 +201,7 @@ class Hub:
         """Give ``session`` a new name, or raise :class:`NameRefused`."""
         old_name = self._user(session)
         if new_name == old_name:
-            raise NameRefused(f"you are already {old_name}")
+            raise NameRefused(f"you are already {old_name}", "name_unchanged")
         key = self._check_free(new_name, session)
         if (
             self._arrivals is not None
@@ -309,12 +309,12 @@ class Hub:
     def _handshake_expired(self, session: Session) -> None:
         self.handshake_timeouts += 1
         self.log.info("{peer} chose no username in time", peer=session.client.peer)
-        self._finish(session, events.Refused("timed out waiting for a username"))
+        self._finish(session, events.Refused("timed out waiting for a username", "name_timeout"))
 
     def _idle_expired(self, session: Session) -> None:
         idle = f"idle for {self.limits.idle_timeout:g} seconds"
         self._leave(session, "idle", how=idle)
-        self._finish(session, events.Refused(f"disconnected: {idle}"))
+        self._finish(session, events.Refused(f"disconnected: {idle}", "idle"))
 
     def _refusal_reason(self, refusal: ChatError) -> str:
         """The ``reason`` a refused connection is counted under: the limit that refused it."""
@@ -326,7 +326,7 @@ class Hub:
 
     def _user(self, session: Session) -> str:
         if session.name is None:
-            raise NameRefused("choose a username first")
+            raise NameRefused("choose a username first", "name_required")
         return session.name
 
     def _check_free(self, name: str, session: Session) -> str:
@@ -340,7 +340,7 @@ class Hub:
         holder = self._users.get(key)
         if holder is not None and holder is not session:
             self.log.info("refused name from {peer}: taken", peer=session.client.peer)
-            raise NameRefused(f"the username {name} is taken, please choose another")
+            raise NameRefused(f"the username {name} is taken, please choose another", "name_taken")
         return key
 
     def _leave(self, session: Session, reason: str | None, how: str) -> None:

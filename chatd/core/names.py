@@ -107,7 +107,7 @@ def check_name(name: str, what: str = "username", reserved: bool = True) -> str:
     if reserved and (
         key in RESERVED_NAMES or {skeleton(name), skeleton(key)} & _RESERVED_SKELETONS
     ):
-        raise NameRefused(f"the {what} {name} is reserved, please choose another")
+        raise NameRefused(f"the {what} {name} is reserved, please choose another", "name_reserved")
     if scripts_mixed(name):
         raise NameRefused(f"a {what} may not mix scripts, such as Latin and Cyrillic letters")
     return key

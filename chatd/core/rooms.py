@@ -33,15 +33,17 @@ HISTORY_DEFAULT, HISTORY_MOST = 50, 500
 class RoomRefused(ChatError):
     """A room command could not be done; the message says why."""
 
+    code = "room_refused"
+
 
 def check_room_name(name: str) -> str:
     """The key of room name ``name`` (``#`` and 1 to 24 characters under the username rules)."""
     if not name.startswith("#"):
-        raise RoomRefused("invalid room name: a room name starts with #")
+        raise RoomRefused("invalid room name: a room name starts with #", "room_invalid")
     try:
         return "#" + check_name(name[1:], what="room name", reserved=False)
     except NameRefused as refusal:
-        raise RoomRefused(f"invalid room name: {refusal}") from None
+        raise RoomRefused(f"invalid room name: {refusal}", "room_invalid") from None
 
 
 class Room:
@@ -126,7 +128,7 @@ class Rooms:
             return session.rooms[-1]
         room = self.get(name)
         if room is None or room not in session.rooms:
-            raise RoomRefused(f"you are not in {room.name if room else name}")
+            raise RoomRefused(f"you are not in {room.name if room else name}", "not_in_room")
         return room
 
     def name_of(self, key: str) -> str:
@@ -167,10 +169,13 @@ class Rooms:
             return
         if len(session.rooms) >= self._max_per_user:
             raise RoomRefused(
-                f"you are in too many rooms (limit {self._max_per_user}, --max-rooms-per-user)"
+                f"you are in too many rooms (limit {self._max_per_user}, --max-rooms-per-user)",
+                "too_many_rooms_joined",
             )
         if (room is None or not room.members) and self._active >= self._max_rooms:
-            raise RoomRefused(f"too many rooms on this server (limit {self._max_rooms})")
+            raise RoomRefused(
+                f"too many rooms on this server (limit {self._max_rooms})", "too_many_rooms"
+            )
         if room is None:
             room = self._rooms[key] = Room(RoomRecord(key, name), self._tail_size)
             self._store.add_room(key, name)
@@ -189,7 +194,7 @@ class Rooms:
         """``/part``: leave room ``name`` (the current one for None)."""
         room = self.member_room(session, name)
         if len(session.rooms) == 1:
-            raise RoomRefused("you cannot leave your only room")
+            raise RoomRefused("you cannot leave your only room", "only_room")
         was_current = session.rooms[-1] is room
         self._before_change(session)
         self._remove(session, room)
@@ -255,7 +260,9 @@ class Rooms:
             )
             return
         if len(text) > MAX_TOPIC_LENGTH:
-            raise RoomRefused(f"a topic may be at most {MAX_TOPIC_LENGTH} characters")
+            raise RoomRefused(
+                f"a topic may be at most {MAX_TOPIC_LENGTH} characters", "topic_too_long"
+            )
         room.topic = Topic(text, session.username(), at)
         self._store.set_topic(room.key, room.topic)
         self._broadcast(events.TopicSet(session.username(), room.name, text), None, room)
@@ -264,7 +271,7 @@ class Rooms:
         """``/who #room``: who is in a room (anyone may ask)."""
         room = self.get(name)
         if room is None or not room.members:
-            raise RoomRefused(f"no such room: {room.name if room else name}")
+            raise RoomRefused(f"no such room: {room.name if room else name}", "no_such_room")
         session.client.deliver(events.InRoom(room.name, room.names()))
 
     def history(self, session: Session, name: str | None, count: int) -> None:

@@ -126,17 +126,21 @@ class Session:
     def tell(self, event: events.Event) -> None:
         self.client.deliver(event)
 
-    def refuse(self, reason: str) -> None:
-        self.client.deliver(events.Refused(reason))
+    def refuse(self, reason: str, code: str = "refused") -> None:
+        self.client.deliver(events.Refused(reason, code))
+
+    def refuse_for(self, refusal: ChatError) -> None:
+        """Tell the person why the hub refused what they asked."""
+        self.client.deliver(events.Refused(str(refusal), refusal.code))
 
     def _choose_name(self, name: str) -> None:
         if name.startswith("/"):
             if commands.is_quit(name):
                 self.quit()
             else:
-                self.refuse("please choose a username first")
+                self.refuse("please choose a username first", "name_required")
             return
         try:
             self.hub.join(self, name)
         except ChatError as refusal:
-            self.refuse(str(refusal))
+            self.refuse_for(refusal)

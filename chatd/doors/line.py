@@ -111,7 +111,7 @@ class LineDoor(LineReceiver):
                 self, origin(self.transport.getPeer()), self.factory.fanout
             )
         except ChatError as refusal:
-            self.deliver(events.Refused(str(refusal)))
+            self.deliver(events.Refused(str(refusal), refusal.code))
             self.close()
 
     def handshakeCompleted(self) -> None:
@@ -300,7 +300,9 @@ class LineDoor(LineReceiver):
 
     def _refuse_long_line(self) -> None:
         self.log.info("line too long from {peer}", peer=self.peer)
-        self.deliver(events.Refused(f"line too long (limit {self.max_line_length} bytes)"))
+        self.deliver(
+            events.Refused(f"line too long (limit {self.max_line_length} bytes)", "line_too_long")
+        )
 
     def too_slow(self, held: int) -> None:
         self.log.warn(

@@ -57,25 +57,25 @@ def test_nick_may_change_only_the_case(room):
     session.receive("/nick Alice")
     assert alice.take() == [NameChanged("Alice")]
     session.receive("/nick Alice")
-    assert alice.take() == [Refused("you are already Alice")]
+    assert alice.take() == [Refused("you are already Alice", "name_unchanged")]
 
 
 @pytest.mark.parametrize(
-    "line, reason",
+    "line, reason, code",
     [
-        ("/nick", "usage: /nick NEW"),
-        ("/nick two words", "usage: /nick NEW"),
-        ("/nick BOB", "the username BOB is taken, please choose another"),
-        ("/nick server", "the username server is reserved, please choose another"),
-        ("/nick -x", "a username must start with a letter or a digit"),
+        ("/nick", "usage: /nick NEW", "usage"),
+        ("/nick two words", "usage: /nick NEW", "usage"),
+        ("/nick BOB", "the username BOB is taken, please choose another", "name_taken"),
+        ("/nick server", "the username server is reserved, please choose another", "name_reserved"),
+        ("/nick -x", "a username must start with a letter or a digit", "name_invalid"),
     ],
 )
-def test_nick_refusals(room, line, reason):
+def test_nick_refusals(room, line, reason, code):
     """A refused /nick leaves the name unchanged and tells only the user why."""
     session, alice = room.join("alice")
     _, bob = room.join("bob")
     session.receive(line)
-    assert alice.take() == [Refused(reason)]
+    assert alice.take() == [Refused(reason, code)]
     assert bob.take() == []
     assert session.name == "alice"
 
@@ -88,7 +88,7 @@ def test_me_goes_to_the_others(room):
     assert bob.take() == [Acted("alice", "waves", room.clock.now)]
     assert alice.take() == []
     session.receive("/me")
-    assert alice.take() == [Refused("usage: /me ACTION")]
+    assert alice.take() == [Refused("usage: /me ACTION", "usage")]
 
 
 @pytest.mark.parametrize("command", ["/msg", "/w", "/MSG"])
@@ -104,20 +104,20 @@ def test_private_message(room, command):
 
 
 @pytest.mark.parametrize(
-    "line, reason",
+    "line, reason, code",
     [
-        ("/msg dave hi", "no such user: dave"),
-        ("/msg bob", "usage: /msg NAME TEXT"),
-        ("/msg bob   ", "usage: /msg NAME TEXT"),
-        ("/msg", "usage: /msg NAME TEXT"),
+        ("/msg dave hi", "no such user: dave", "no_such_user"),
+        ("/msg bob", "usage: /msg NAME TEXT", "usage"),
+        ("/msg bob   ", "usage: /msg NAME TEXT", "usage"),
+        ("/msg", "usage: /msg NAME TEXT", "usage"),
     ],
 )
-def test_private_message_refusals(room, line, reason):
+def test_private_message_refusals(room, line, reason, code):
     """A /msg to nobody or without text is refused and reaches no one."""
     room.join("bob")
     session, alice = room.join("alice")
     session.receive(line)
-    assert alice.take() == [Refused(reason)]
+    assert alice.take() == [Refused(reason, code)]
 
 
 @pytest.mark.parametrize("line, word", [("/dance now", "dance"), ("/", ""), ("/x", "x")])
@@ -126,7 +126,7 @@ def test_unknown_command(room, line, word):
     session, alice = room.join("alice")
     _, bob = room.join("bob")
     session.receive(line)
-    assert alice.take() == [Refused(f"unknown command: /{word} (try /help)")]
+    assert alice.take() == [Refused(f"unknown command: /{word} (try /help)", "unknown_command")]
     assert bob.take() == []
 
 
@@ -162,7 +162,7 @@ def test_whisper_alias_to_an_unknown_user(room):
     """/w to a name nobody has is refused with that name."""
     session, alice = room.join("alice")
     session.receive("/w Nobody hello")
-    assert alice.take() == [Refused("no such user: Nobody")]
+    assert alice.take() == [Refused("no such user: Nobody", "no_such_user")]
 
 
 def test_private_message_finds_a_user_by_any_form_of_the_name(room):
@@ -181,7 +181,9 @@ def test_nick_frees_the_old_name(room):
     newcomer, client = room.connect()
     client.take()
     newcomer.receive("ＡＬＩＣＩＡ")
-    assert client.take() == [Refused("the username ＡＬＩＣＩＡ is taken, please choose another")]
+    assert client.take() == [
+        Refused("the username ＡＬＩＣＩＡ is taken, please choose another", "name_taken")
+    ]
     newcomer.receive("Alice")
     assert newcomer.name == "Alice"
     assert room.hub.online() == ("Alice", "alicia")

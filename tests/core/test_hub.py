@@ -52,7 +52,9 @@ def test_refused_name_can_be_retried(room):
     session, client = room.connect()
     client.take()
     session.receive("ALICE")
-    assert client.take() == [Refused("the username ALICE is taken, please choose another")]
+    assert client.take() == [
+        Refused("the username ALICE is taken, please choose another", "name_taken")
+    ]
     session.receive("alicia")
     assert client.take() == [Welcome("alicia"), Online(("alice", "alicia"))]
 
@@ -67,21 +69,22 @@ def test_name_is_the_trimmed_first_non_empty_line(room):
 
 
 @pytest.mark.parametrize(
-    "bad, reason",
+    "bad, reason, code",
     [
-        ("server", "the username server is reserved, please choose another"),
-        ("two words", "a username may contain only letters, digits, '_', '-' and '.'"),
-        ("_x", "a username must start with a letter or a digit"),
-        ("n" * 25, "that username is too long (at most 24 characters)"),
+        ("server", "the username server is reserved, please choose another", "name_reserved"),
+        ("two words", "a username may contain only letters, digits, '_', '-' and '.'",
+         "name_invalid"),
+        ("_x", "a username must start with a letter or a digit", "name_invalid"),
+        ("n" * 25, "that username is too long (at most 24 characters)", "name_invalid"),
     ],
-)
-def test_bad_name_is_refused_and_retry_works(room, bad, reason):
+)  # fmt: skip
+def test_bad_name_is_refused_and_retry_works(room, bad, reason, code):
     """A malformed or reserved name gets its reason; a good name on the same connection works."""
     _, alice = room.join("alice")
     session, client = room.connect()
     client.take()
     session.receive(bad)
-    assert client.take() == [Refused(reason)]
+    assert client.take() == [Refused(reason, code)]
     assert alice.take() == []
     session.receive("bob")
     assert client.take() == [Welcome("bob"), Online(("alice", "bob"))]
@@ -107,7 +110,7 @@ def test_commands_before_a_name_are_refused(room):
     session, client = room.connect()
     client.take()
     session.receive("/who")
-    assert client.take() == [Refused("please choose a username first")]
+    assert client.take() == [Refused("please choose a username first", "name_required")]
 
 
 @pytest.mark.parametrize("line", ["<quit>", "/quit", "/QUIT bye"])

@@ -71,7 +71,9 @@ def test_hub_refuses_colliding_names(room):
         client.take()
         session.receive(form)
         assert session.name is None
-        assert client.take() == [Refused(f"the username {form} is taken, please choose another")]
+        assert client.take() == [
+            Refused(f"the username {form} is taken, please choose another", "name_taken")
+        ]
     assert room.hub.online() == ("alice",)
 
 

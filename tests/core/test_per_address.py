@@ -90,7 +90,7 @@ def test_renames_spend_the_same_budget(make_room):
     session.receive("/nick alice2")  # the second
     session.receive("/nick alice3")
     assert client.take()[-1] == Refused(
-        "too many name changes from your address, try again in a moment"
+        "too many name changes from your address, try again in a moment", "arriving_too_fast"
     )
     room.clock.advance(1)
     session.receive("/nick alice3")

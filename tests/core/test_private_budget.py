@@ -20,7 +20,10 @@ def test_private_messages_past_the_budget_are_refused_to_their_senders(make_room
     ]
     assert len(refusals) == 40
     assert set(refusals) == {
-        Refused("victim is getting too many private messages, try again in a moment")
+        Refused(
+            "victim is getting too many private messages, try again in a moment",
+            "recipient_busy",
+        )
     }
     room.clock.advance(1)
     senders[0][0].receive("/msg victim after a second")

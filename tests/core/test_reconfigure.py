@@ -10,7 +10,7 @@ from chatd.core.errors import ArrivingTooFast, RecipientBusy, ServerFull, TooMan
 from chatd.core.events import Motd, Refused
 from chatd.limits import Limits
 
-TIMED_OUT = Refused("timed out waiting for a username")
+TIMED_OUT = Refused("timed out waiting for a username", "name_timeout")
 
 
 def reconfigure(room, motd=(), log_messages=False, **limits) -> None:
@@ -110,7 +110,7 @@ def test_an_idle_timeout_turned_on_times_named_users_only(make_room):
     _, stranger = room.connect()
     reconfigure(room, handshake_timeout=0, idle_timeout=30)
     room.clock.advance(30)
-    assert alice.take()[-1] == Refused("disconnected: idle for 30 seconds")
+    assert alice.take()[-1] == Refused("disconnected: idle for 30 seconds", "idle")
     assert not stranger.closed
 
 

@@ -96,7 +96,7 @@ def test_to_says_something_in_another_room_without_switching(room):
     assert alice.rooms[-1].name == "#dev"
     alice_out.take()
     alice.receive("/to #ops hello")
-    assert alice_out.take() == [Refused("you are not in #ops")]
+    assert alice_out.take() == [Refused("you are not in #ops", "not_in_room")]
 
 
 def test_parting_returns_to_the_room_current_before(room):
@@ -123,26 +123,27 @@ def test_parting_another_room_keeps_the_current_one(room):
 
 
 @pytest.mark.parametrize(
-    "line, refusal",
+    "line, refusal, code",
     [
-        ("/part", "you cannot leave your only room"),
-        ("/part #dev", "you are not in #dev"),
-        ("/join dev", "invalid room name: a room name starts with #"),
-        ("/join #", "invalid room name: a room name needs at least one character"),
+        ("/part", "you cannot leave your only room", "only_room"),
+        ("/part #dev", "you are not in #dev", "not_in_room"),
+        ("/join dev", "invalid room name: a room name starts with #", "room_invalid"),
+        ("/join #", "invalid room name: a room name needs at least one character",
+         "room_invalid"),
         ("/join #a:b", "invalid room name: a room name may contain only letters, digits, "
-         "'_', '-' and '.'"),
+         "'_', '-' and '.'", "room_invalid"),
         ("/join #" + "x" * 25, "invalid room name: that room name is too long (at most 24 "
-         "characters)"),
-        ("/who #nowhere", "no such room: #nowhere"),
-        ("/topic " + "x" * 301, "a topic may be at most 300 characters"),
-        ("/history #dev", "you are not in #dev"),
+         "characters)", "room_invalid"),
+        ("/who #nowhere", "no such room: #nowhere", "no_such_room"),
+        ("/topic " + "x" * 301, "a topic may be at most 300 characters", "topic_too_long"),
+        ("/history #dev", "you are not in #dev", "not_in_room"),
     ],
 )  # fmt: skip
-def test_room_commands_refuse_with_a_reason(room, line, refusal):
-    """Every refusal is one line that says what went wrong."""
+def test_room_commands_refuse_with_a_reason(room, line, refusal, code):
+    """Every refusal is one line that says what went wrong, with the code a program reads."""
     alice, alice_out = room.join("alice")
     alice.receive(line)
-    assert alice_out.take() == [Refused(refusal)]
+    assert alice_out.take() == [Refused(refusal, code)]
 
 
 def test_rooms_lists_rooms_with_people_sorted_without_case(room):
@@ -313,11 +314,13 @@ def test_room_limits_per_user_and_per_server(make_room):
     alice_out.take()
     alice.receive("/join #three")
     assert alice_out.take() == [
-        Refused("you are in too many rooms (limit 3, --max-rooms-per-user)")
+        Refused(
+            "you are in too many rooms (limit 3, --max-rooms-per-user)", "too_many_rooms_joined"
+        )
     ]
     bob, bob_out = room.join("bob")
     bob.receive("/join #four")
-    assert bob_out.take() == [Refused("too many rooms on this server (limit 3)")]
+    assert bob_out.take() == [Refused("too many rooms on this server (limit 3)", "too_many_rooms")]
     bob.receive("/join #two")  # a room that has people in it is no new room
     assert isinstance(bob_out.take()[0], NowTalking)
 

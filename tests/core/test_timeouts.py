@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chatd.core.events import Joined, Left, Refused, Said
 
-TIMED_OUT = Refused("timed out waiting for a username")
+TIMED_OUT = Refused("timed out waiting for a username", "name_timeout")
 
 
 def test_a_connection_without_a_name_is_closed_after_the_handshake_timeout(make_room):
@@ -71,7 +71,7 @@ def test_silent_users_are_disconnected_after_the_idle_timeout(make_room):
     bob.take()
     assert alice.take() == []
     room.clock.advance(1)
-    assert alice.take() == [Refused("disconnected: idle for 300 seconds")]
+    assert alice.take() == [Refused("disconnected: idle for 300 seconds", "idle")]
     assert alice.closed
     assert bob.take() == [Left("alice", "idle")]
     assert room.hub.online() == ("bob",)
