@@ -251,9 +251,10 @@ class Rooms:
         self._store.append(line, durable)
         return event
 
-    def topic(self, session: Session, text: str | None, at: float) -> None:
-        """``/topic``: show the current room's topic, or set it to ``text``."""
-        room = session.rooms[-1]
+    def topic(self, session: Session, text: str | None, at: float, name: str | None = None) -> None:
+        """``/topic``: show the topic of room ``name`` (the current room for None), or set it
+        to ``text``."""
+        room = self.member_room(session, name)
         if text is None:
             session.client.deliver(
                 events.TopicIs(room.name, room.topic.text if room.topic else None)
@@ -274,19 +275,45 @@ class Rooms:
             raise RoomRefused(f"no such room: {room.name if room else name}", "no_such_room")
         session.client.deliver(events.InRoom(room.name, room.names()))
 
-    def history(self, session: Session, name: str | None, count: int) -> None:
-        """``/history``: the newest ``count`` lines of a room, from memory or the store."""
+    def history(
+        self,
+        session: Session,
+        name: str | None,
+        count: int,
+        *,
+        before: int | None = None,
+        after: int | None = None,
+    ) -> None:
+        """``/history``: up to ``count`` lines of a room, from memory or the store.
+
+        The newest lines by default; with ``before``, the newest lines older than that seq (a
+        client scrolling back); with ``after``, the oldest lines newer than it (a client that
+        reconnected and resumes from the last line it saw).
+        """
         room = self.member_room(session, name)
-        tail = list(room.tail)
         client = session.client
-        first = tail[0].seq if tail else room.last_seq + 1
-        if len(tail) >= count or first == 1:
-            client.deliver(self._history(room, tail[-count:] if count else []))
+
+        def answer(lines: list[StoredLine]) -> None:
+            if session.rooms:  # still online
+                client.deliver(self._history(room, lines))
+
+        if after is not None:
+            if after >= room.last_seq or not count:
+                answer([])
+            elif room.tail and room.tail[0].seq <= after + 1:  # all in memory
+                answer([line for line in room.tail if line.seq > after][:count])
+            else:
+                self._store.history_after(room.key, after, count, answer)
+            return
+        bound = room.last_seq + 1 if before is None else before
+        tail = [line for line in room.tail if line.seq < bound]
+        first = tail[0].seq if tail else min(bound, room.last_seq + 1)
+        if len(tail) >= count or first <= 1:
+            answer(tail[-count:] if count else [])
             return
 
         def older(lines: list[StoredLine]) -> None:
-            if session.rooms:  # still online
-                client.deliver(self._history(room, (lines + tail)[-count:]))
+            answer((lines + tail)[-count:])
 
         self._store.history(room.key, first, count - len(tail), older)
 

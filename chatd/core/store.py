@@ -92,6 +92,12 @@ class Store(Protocol):
         """Call ``found`` with up to ``limit`` lines of ``room`` older than seq ``before``,
         oldest first."""
 
+    def history_after(
+        self, room: str, after: int, limit: int, found: Callable[[list[StoredLine]], None]
+    ) -> None:
+        """Call ``found`` with up to ``limit`` lines of ``room`` newer than seq ``after``,
+        oldest first: what a client that saw line ``after`` missed."""
+
     def close(self, closed: Callable[[], None]) -> None:
         """Write everything appended so far, then call ``closed``; nothing is appended after."""
 
@@ -140,6 +146,12 @@ class MemoryStore:
     ) -> None:
         older = [line for line in self._lines.get(room, ()) if line.seq < before]
         found(older[-limit:] if limit else [])
+
+    def history_after(
+        self, room: str, after: int, limit: int, found: Callable[[list[StoredLine]], None]
+    ) -> None:
+        newer = [line for line in self._lines.get(room, ()) if line.seq > after]
+        found(newer[:limit])
 
     def close(self, closed: Callable[[], None]) -> None:
         closed()

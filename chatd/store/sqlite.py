@@ -149,13 +149,33 @@ class SQLiteStore:
         def answer(rows: list[tuple]) -> None:
             lines = _lines(room, rows)
             lines.reverse()
-            # Lines not yet committed (a busy or failing disk) are history all the same.
             waiting = [line for line in self._group.pending(room) if line.seq < before]
-            if waiting:
-                merged = {line.seq: line for line in lines}
-                merged.update((line.seq, line) for line in waiting)
-                lines = [merged[seq] for seq in sorted(merged)][-limit:]
-            found(lines)
+            found(_with_pending(lines, waiting)[-limit:])
+
+        self._read_history(room, self._read, before, limit, answer)
+
+    def history_after(
+        self, room: str, after: int, limit: int, found: Callable[[list[StoredLine]], None]
+    ) -> None:
+        if limit <= 0 or self._closed:
+            found([])
+            return
+
+        def answer(rows: list[tuple]) -> None:
+            waiting = [line for line in self._group.pending(room) if line.seq > after]
+            found(_with_pending(_lines(room, rows), waiting)[:limit])
+
+        self._read_history(room, self._read_after, after, limit, answer)
+
+    def _read_history(
+        self,
+        room: str,
+        read: Callable[[str, int, int], list[tuple]],
+        seq: int,
+        limit: int,
+        answer: Callable[[list[tuple]], None],
+    ) -> None:
+        """Run ``read`` on the reader thread and ``answer`` its rows (none if it failed)."""
 
         def unreadable(failure) -> None:
             self.log.warn(
@@ -166,7 +186,7 @@ class SQLiteStore:
             )
             answer([])
 
-        self._runner.run(self._read, room, before, limit).addCallbacks(answer, unreadable)
+        self._runner.run(read, room, seq, limit).addCallbacks(answer, unreadable)
 
     def close(self, closed: Callable[[], None]) -> None:
         self._closed = True
@@ -240,6 +260,17 @@ class SQLiteStore:
             .fetchall()
         )
 
+    def _read_after(self, room: str, after: int, limit: int) -> list[tuple]:
+        return (
+            self._connection()
+            .execute(
+                f"SELECT {_LINE_COLUMNS} FROM lines WHERE room = ? AND seq > ?"
+                " ORDER BY seq LIMIT ?",
+                (room, after, limit),
+            )
+            .fetchall()
+        )
+
     def _purge(self, before: float, count: int) -> int:
         db = self._connection()
         db.execute("BEGIN IMMEDIATE")
@@ -283,3 +314,15 @@ def _lines(room: str, rows: list[tuple]) -> list[StoredLine]:
     return [
         StoredLine(room, seq, at, name, text, bool(action)) for seq, at, name, text, action in rows
     ]
+
+
+def _with_pending(lines: list[StoredLine], waiting: list[StoredLine]) -> list[StoredLine]:
+    """``lines`` read from the database, oldest first, with ``waiting`` merged in by seq.
+
+    Lines not yet committed (a busy or failing disk) are history all the same.
+    """
+    if not waiting:
+        return lines
+    merged = {line.seq: line for line in lines}
+    merged.update((line.seq, line) for line in waiting)
+    return [merged[seq] for seq in sorted(merged)]

@@ -234,6 +234,59 @@ def test_history_reads_older_lines_from_the_store(make_room):
     assert [line.original.seq for line in history.lines] == list(range(4, 11))
 
 
+def _seqs(history: History) -> list[int]:
+    return [line.original.seq for line in history.lines]
+
+
+def test_history_before_a_seq_pages_back_through_memory_and_store(make_room):
+    """Asked for lines before a seq, the room answers the newest of them, from either place."""
+    room = make_room(history_size=5)
+    alice, alice_out = room.join("alice")
+    for number in range(30):
+        alice.receive(f"line {number}")
+    alice_out.take()
+    rooms = room.hub.rooms
+    rooms.history(alice, None, 3, before=29)
+    assert [_seqs(event) for event in alice_out.take()] == [[26, 27, 28]]
+    rooms.history(alice, None, 4, before=27)  # two in memory, two from the store
+    assert [_seqs(event) for event in alice_out.take()] == [[23, 24, 25, 26]]
+    rooms.history(alice, None, 10, before=4)
+    assert [_seqs(event) for event in alice_out.take()] == [[1, 2, 3]]
+    rooms.history(alice, None, 10, before=1)
+    assert [_seqs(event) for event in alice_out.take()] == [[]]
+
+
+def test_history_after_a_seq_resumes_through_memory_and_store(make_room):
+    """Asked for lines after a seq, the room answers the oldest of them: nothing missed."""
+    room = make_room(history_size=5)
+    alice, alice_out = room.join("alice")
+    for number in range(30):
+        alice.receive(f"line {number}")
+    alice_out.take()
+    rooms = room.hub.rooms
+    rooms.history(alice, "#lobby", 3, after=27)  # all in memory
+    assert [_seqs(event) for event in alice_out.take()] == [[28, 29, 30]]
+    rooms.history(alice, None, 4, after=10)  # from the store
+    assert [_seqs(event) for event in alice_out.take()] == [[11, 12, 13, 14]]
+    rooms.history(alice, None, 50, after=20)
+    assert [_seqs(event) for event in alice_out.take()] == [list(range(21, 31))]
+    rooms.history(alice, None, 5, after=30)
+    assert [_seqs(event) for event in alice_out.take()] == [[]]
+
+
+def test_topic_of_another_of_ones_rooms(room):
+    """The topic of a room one is in but not talking in can be asked for and set by name."""
+    alice, alice_out = room.join("alice")
+    alice.receive("/join #dev")
+    alice_out.take()
+    room.hub.rooms.topic(alice, "lobby things", room.clock.now, "#lobby")
+    room.hub.rooms.topic(alice, None, room.clock.now, "#LOBBY")
+    assert alice_out.take() == [
+        TopicSet("alice", "#lobby", "lobby things"),
+        TopicIs("#lobby", "lobby things"),
+    ]
+
+
 def test_receipts_confirm_each_line_with_its_room_sequence(room):
     """With receipts on, every line said (with /to too) is answered once it is stored."""
     alice, alice_out = room.join("alice")

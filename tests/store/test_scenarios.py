@@ -11,9 +11,13 @@ def line(seq: int, room: str = "dev", text: str | None = None, action: bool = Fa
     return StoredLine(room, seq, T0 + seq, f"u{seq % 3}", text or f"line {seq}", action)
 
 
-def history(store, room: str, before: int, limit: int) -> list[StoredLine]:
+def history(store, room: str, before: int, limit: int, *, after: bool = False) -> list[StoredLine]:
+    """The lines the store finds before seq ``before`` (or, with ``after``, after it)."""
     found: list[list[StoredLine]] = []
-    store.history(room, before, limit, found.append)
+    if after:
+        store.history_after(room, before, limit, found.append)
+    else:
+        store.history(room, before, limit, found.append)
     runner = getattr(store, "runner", None)
     if runner is not None:
         runner.run_all()
@@ -96,6 +100,24 @@ def test_history_pages_backwards(kind, durables):
     assert history(store, "dev", 1, 10) == []
     assert history(store, "dev", 10, 0) == []
     assert history(store, "nowhere", 10, 5) == []
+
+
+def test_history_after_pages_forwards(kind, durables):
+    """History after a seq gives up to ``limit`` newer lines, oldest first: a resume."""
+    store = kind.store
+    store.load(0)
+    store.add_room("dev", "#Dev")
+    store.add_room("ops", "#Ops")
+    done = durables()
+    for seq in range(1, 31):
+        store.append(line(seq), done)
+        store.append(line(seq, room="ops"), done)
+    assert history(store, "dev", 20, 5, after=True) == [line(seq) for seq in range(21, 26)]
+    assert history(store, "dev", 27, 10, after=True) == [line(28), line(29), line(30)]
+    assert history(store, "dev", 0, 2, after=True) == [line(1), line(2)]
+    assert history(store, "dev", 30, 10, after=True) == []
+    assert history(store, "dev", 10, 0, after=True) == []
+    assert history(store, "nowhere", 0, 5, after=True) == []
 
 
 def test_close_calls_closed_once(kind):
