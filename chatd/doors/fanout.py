@@ -58,11 +58,12 @@ class Fanout:
         slice_size: int = SLICE_SIZE,
         slice_bytes: int = SLICE_BYTES,
         encode: Callable[[events.Event], bytes] = encode,
-        encode_marked: Callable[[events.Event], bytes] = encode_marked,
+        encode_marked: Callable[[events.Event], bytes] | None = encode_marked,
     ) -> None:
         """``encode`` and ``encode_marked`` give a broadcast's bytes as seen from its room and
-        from another room: protocol v2's lines by default; a door with another wire brings its
-        own (a door whose wire marks every event with its room passes the same function twice)."""
+        from another room: protocol v2's lines by default.  A door with another wire brings its
+        own; one whose wire names the room in every event passes None for ``encode_marked``,
+        and every member hears the same bytes of a broadcast, encoded once."""
         self._clock = clock
         self._encode = encode
         self._encode_marked = encode_marked
@@ -180,8 +181,8 @@ class Fanout:
                 seen_from = views.get(view)
                 if seen_from is None:
                     heard = self._heard(view, start, end)
-                    joined = b"".join([piece for piece in heard if piece is not None])
-                    seen_from = views[view] = (heard, joined, joined.count(b"\n"))
+                    kept = [piece for piece in heard if piece is not None]
+                    seen_from = views[view] = (heard, b"".join(kept), len(kept))
                 last_view = view
                 pieces, data, lines = seen_from
                 size = len(data)
@@ -210,14 +211,16 @@ class Fanout:
         pieces = self._heard(session.rooms, position, end)
         return self._write(session, self._without(pieces, session, position))
 
-    def _write(self, session: Session, share: bytes) -> int:
+    def _write(self, session: Session, share: list[bytes]) -> int:
         """Write ``share``, a member's own share of the journal, to it; returns its length."""
-        if share:
-            # (Members are line doors' sessions, whose clients have an outbox.)
-            session.client.outbox.write(share)  # type: ignore[attr-defined]
-            self.deliveries += share.count(b"\n")
-            self.bytes_sent += len(share)
-        return len(share)
+        if not share:
+            return 0
+        data = b"".join(share)
+        # (Members are line doors' sessions, whose clients have an outbox.)
+        session.client.outbox.write(data)  # type: ignore[attr-defined]
+        self.deliveries += len(share)
+        self.bytes_sent += len(data)
+        return len(data)
 
     def _heard(self, rooms: tuple[Room, ...], position: int, end: int) -> list[bytes | None]:
         """For each broadcast from ``position`` to ``end``, the bytes a member in ``rooms`` hears
@@ -234,20 +237,25 @@ class Fanout:
             elif scope in rooms:
                 marked = self._marked[index]
                 if marked is None:
-                    marked = self._marked[index] = self._encode_marked(self._events[index])
+                    encode_marked = self._encode_marked
+                    marked = self._marked[index] = (
+                        self._journal[index]
+                        if encode_marked is None
+                        else encode_marked(self._events[index])
+                    )
                 pieces.append(marked)
             else:
                 pieces.append(None)
         return pieces
 
-    def _without(self, pieces: list[bytes | None], member: Session, position: int) -> bytes:
-        """``pieces`` (of the broadcasts from ``position`` on) joined, but for those ``member``
-        sent: the sender's own share, made from the pieces its room's readers share."""
+    def _without(
+        self, pieces: list[bytes | None], member: Session, position: int
+    ) -> list[bytes]:
+        """``pieces`` (of the broadcasts from ``position`` on), but for those ``member`` sent:
+        the sender's own share, made from the pieces its room's readers share."""
         senders = self._senders[position - self._base :]
-        return b"".join(
-            [
-                piece
-                for piece, sender in zip(pieces, senders, strict=False)
-                if piece is not None and sender is not member
-            ]
-        )
+        return [
+            piece
+            for piece, sender in zip(pieces, senders, strict=False)
+            if piece is not None and sender is not member
+        ]
