@@ -44,8 +44,12 @@ def settings_of(options: OptionTables) -> dict[str, Convert]:
     for name, _short, _default, _doc, *coerce in options.optParameters:
         if name == "config":
             continue
-        kind = getattr(coerce[0], "kind", None) if coerce else None
-        settings[name] = _string if kind is None else _number(kind, coerce[0])
+        if not coerce:
+            settings[name] = _string
+        elif getattr(coerce[0], "kind", None) is None:
+            settings[name] = _checked_string(coerce[0])
+        else:
+            settings[name] = _number(coerce[0].kind, coerce[0])
     for name, *_ in options.optFlags:
         settings[name] = _boolean
     return settings
@@ -109,6 +113,13 @@ def _string(value: object, key: str) -> str:
     if not isinstance(value, str):
         raise _wrong_type(key, "a string", value)
     return value
+
+
+def _checked_string(coerce: Callable[..., Any]) -> Convert:
+    def convert(value: object, key: str) -> Any:
+        return coerce(_string(value, key), name=key)  # the option's own check, naming the key
+
+    return convert
 
 
 def _boolean(value: object, key: str) -> bool:

@@ -45,6 +45,7 @@ EVENTS: Mapping[str, str] = {
     "{count} more {what} from {origin} in the last {window:g} s (not logged one by one)":
         "refusal-summary",
     "connection from {peer} closed: {why}": "close",
+    "refused a WebSocket from {peer}: origin {origin} is not allowed": "refusal",
     # People.
     "{name} joined from {peer}": "join",
     "refused name from {peer}: {why}": "name-refused",
@@ -56,6 +57,8 @@ EVENTS: Mapping[str, str] = {
     "{sender} -> {recipient}: {text}": "private-message",
     # The server ends a connection or refuses a line.
     "line too long from {peer}": "line-refused",
+    "message too large from {peer}": "line-refused",
+    "request from {peer} failed": "error",
     "{peer} chose no username in time": "drop",
     "{peer} hung up while flood control held its lines": "drop",
     "dropping {peer}: {held} bytes of output waiting, over the limit of {limit}": "drop",

@@ -17,6 +17,7 @@ therefore never stops the chat, and sees each count as it was at some instant of
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 from prometheus_client.metrics_core import (
@@ -31,10 +32,25 @@ from twisted.web.resource import Resource
 from twisted.web.server import Site
 
 from chatd.core.hub import Hub
-from chatd.doors.line import LineDoorFactory
+from chatd.doors.fanout import Fanout
 from chatd.store import SQLiteStore
 
 __all__ = ["ChatCollector", "MetricsSite", "metrics_registry"]
+
+
+class CountedDoor(Protocol):
+    """What the metrics read of a door (the line door's factory, the web door's)."""
+
+    fanout: Fanout
+    lines_received: int
+    deliveries: int
+    bytes_sent: int
+    flood_delays: int
+    slow_readers_dropped: int
+
+    @property
+    def open_count(self) -> int: ...
+
 
 #: The ``reason`` label values of ``chatd_refusals_total``, so that every one is exported from
 #: the start (at 0) and a rate over it needs no "absent" special case.
@@ -51,9 +67,7 @@ REFUSAL_REASONS = (
 class ChatCollector:
     """Reads the hub's and the doors' counts at scrape time; ``doors`` maps a label to a door."""
 
-    def __init__(
-        self, hub: Hub, doors: Mapping[str, LineDoorFactory], store: object = None
-    ) -> None:
+    def __init__(self, hub: Hub, doors: Mapping[str, CountedDoor], store: object = None) -> None:
         self.hub = hub
         self.doors = dict(doors)
         #: The SQLite store, whose commits are timed; other stores have no queue to watch.
@@ -145,7 +159,7 @@ class ChatCollector:
 
 
 def metrics_registry(
-    hub: Hub, doors: Mapping[str, LineDoorFactory], store: object = None
+    hub: Hub, doors: Mapping[str, CountedDoor], store: object = None
 ) -> CollectorRegistry:
     """A registry of chatd's metrics and the process's (CPU, memory, descriptors, GC, Python).
 

@@ -21,7 +21,17 @@ from chatd.tap import LIMIT_OPTIONS, Options
 NEW_CONNECTIONS_ONLY = frozenset({"max-line-length", "max-send-buffer", "rate", "burst"})
 #: Settings that live in what was built at start-up: the listeners (the metrics one too), the
 #: history buffer and the database.
-NEED_RESTART = ("port", "interface", "listen", "history", "db", "history-days", "metrics")
+NEED_RESTART = (
+    "port",
+    "interface",
+    "listen",
+    "history",
+    "db",
+    "history-days",
+    "metrics",
+    "web",
+    "web-origin",
+)
 
 
 class Reloader:

@@ -23,6 +23,7 @@ from chatd.core.store import MemoryStore, Store
 from chatd.core.text import clean
 from chatd.descriptors import fit_open_files
 from chatd.doors.line import LineDoorFactory
+from chatd.doors.web.site import WebDoorFactory, WebSite
 from chatd.limits import Limits
 from chatd.service import ChatService
 from chatd.startup import Listener, usage_failure
@@ -67,6 +68,21 @@ def _number(
     coerce.coerceDoc = ""  # type: ignore[attr-defined]  # usage.Options appends it to the help
     coerce.kind = kind  # type: ignore[attr-defined]  # what chatd.config checks a TOML value for
     return coerce
+
+
+def _origins(value: str, name: str = "--web-origin") -> tuple[str, ...]:
+    """The origins a comma-separated ``--web-origin`` names, each checked to be one."""
+    origins = tuple(part.strip() for part in value.split(",") if part.strip())
+    for origin in origins:
+        scheme, _, host = origin.partition("://")
+        if origin != "*" and (scheme not in ("http", "https") or not host or "/" in host):
+            raise ValueError(
+                f"{name}: {origin!r} is not an origin such as https://chat.example.org"
+            )
+    return origins
+
+
+_origins.coerceDoc = ""  # type: ignore[attr-defined]  # usage.Options appends it to the help
 
 
 #: The operating limits as options: (option, field of :class:`Limits`, type, minimum, help).
@@ -158,6 +174,21 @@ class Options(usage.Options):
             "Twisted endpoint serving Prometheus metrics at /metrics, e.g. "
             "tcp:9100:interface=127.0.0.1 (off by default).",
         ],
+        [
+            "web",
+            None,
+            None,
+            "Twisted endpoint serving the web page at / and its WebSocket at /ws, e.g. tcp:8080 "
+            "or ssl:8443:privateKey=key.pem:certKey=cert.pem (off by default).",
+        ],
+        [
+            "web-origin",
+            None,
+            "",
+            "Other origins whose pages may use the WebSocket, comma-separated, e.g. "
+            "https://chat.example.org (* allows any); the page's own origin always may.",
+            _origins,
+        ],
         *(
             [option, None, getattr(DEFAULTS, field), help, _number(option, kind, minimum)]
             for option, field, kind, minimum, help in LIMIT_OPTIONS
@@ -240,8 +271,9 @@ class Options(usage.Options):
             self["motd-lines"] = read_motd(self["motd"], where or "cannot read --motd file")
         for description, source in self.listeners():
             check_endpoint(description, source)
-        if self["metrics"] is not None:
-            check_endpoint(self["metrics"], self.spelled("metrics"))
+        for name in ("metrics", "web"):
+            if self[name] is not None:
+                check_endpoint(self[name], self.spelled(name))
 
     def _read_config(self, path: str) -> None:
         """Take each setting of the file at ``path`` that the command line does not give."""
@@ -378,17 +410,25 @@ def makeService(options: Options) -> ChatService:
         store=store,
     )
     door = LineDoorFactory(hub)
+    doors: dict[str, LineDoorFactory | WebDoorFactory] = {"line": door}
+    web = None
+    if options["web"] is not None:
+        web = doors["web"] = WebDoorFactory(hub)
     reloader = Reloader(options, hub)
     chat = ChatService(
-        hub, [door], freeze_startup_objects=True, store=store, reload=reloader.reload
+        hub, list(doors.values()), freeze_startup_objects=True, store=store, reload=reloader.reload
     )
     for description, source in options.listeners():
         endpoint = endpoints.serverFromString(reactor, description)
         Listener(endpoint, door, source).setServiceParent(chat)
+    if web is not None:
+        page = WebSite(web, options["web-origin"] or ())
+        endpoint = endpoints.serverFromString(reactor, options["web"])
+        Listener(endpoint, page, options.spelled("web")).setServiceParent(chat)
     if options["metrics"] is not None:
         from chatd.metrics import MetricsSite, metrics_registry  # imports the reactor
 
-        site = MetricsSite(metrics_registry(hub, {"line": door}, store))
+        site = MetricsSite(metrics_registry(hub, doors, store))
         endpoint = endpoints.serverFromString(reactor, options["metrics"])
         Listener(endpoint, site, options.spelled("metrics")).setServiceParent(chat)
     return chat

@@ -248,9 +248,7 @@ class Fanout:
                 pieces.append(None)
         return pieces
 
-    def _without(
-        self, pieces: list[bytes | None], member: Session, position: int
-    ) -> list[bytes]:
+    def _without(self, pieces: list[bytes | None], member: Session, position: int) -> list[bytes]:
         """``pieces`` (of the broadcasts from ``position`` on), but for those ``member`` sent:
         the sender's own share, made from the pieces its room's readers share."""
         senders = self._senders[position - self._base :]

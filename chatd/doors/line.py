@@ -23,6 +23,7 @@ from chatd.core.hub import Hub
 from chatd.core.session import Session
 from chatd.doors.fanout import Fanout
 from chatd.doors.flood import FloodGate
+from chatd.doors.openset import OpenSet
 from chatd.doors.outbox import CLOSE_LINGER_SECONDS, Outbox
 from chatd.doors.peer import Departed, Transport, describe, hung_up, limit_reads, origin
 from chatd.doors.render import encode, encode_notice
@@ -324,8 +325,7 @@ class LineDoorFactory(ServerFactory["LineDoor"]):
         self.hub = hub
         #: How broadcasts reach this door's named users.
         self.fanout = Fanout(hub.clock)
-        self._open: set[LineDoor] = set()
-        self._all_closed: list[defer.Deferred[None]] = []
+        self._open: OpenSet[LineDoor] = OpenSet(_abort)
         # Counts since the start, for the metrics (the fan-out counts the broadcasts): plain
         # integers here rather than on each connection, whose memory is a benchmark target.
         #: Lines read from this door's connections, whatever became of them.
@@ -351,21 +351,16 @@ class LineDoorFactory(ServerFactory["LineDoor"]):
         return door
 
     def forget(self, door: LineDoor) -> None:
-        self._open.discard(door)
-        if not self._open:
-            waiting, self._all_closed = self._all_closed, []
-            for d in waiting:
-                d.callback(None)
+        self._open.forget(door)
 
     def all_closed(self) -> defer.Deferred[None]:
         """Fires once no connection of this door is open."""
-        if not self._open:
-            return defer.succeed(None)
-        d: defer.Deferred[None] = defer.Deferred()
-        self._all_closed.append(d)
-        return d
+        return self._open.all_closed()
 
     def abort_all(self) -> None:
         """Drop every connection still open, without waiting for unsent output."""
-        for door in list(self._open):
-            door.transport.abortConnection()
+        self._open.abort_all()
+
+
+def _abort(door: LineDoor) -> None:
+    door.transport.abortConnection()

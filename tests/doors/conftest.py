@@ -1,7 +1,9 @@
-"""Drive the line door as Twisted tests protocols: a StringTransport per connection, no reactor.
+"""Drive the doors as Twisted tests protocols: a StringTransport per connection, no reactor.
 
-A :class:`Wire` is one connection seen from the far end: bytes go in through ``dataReceived``
-and whatever the door wrote comes back from ``transport.value()``.
+A :class:`Wire` is one line connection seen from the far end: bytes go in through
+``dataReceived`` and whatever the door wrote comes back from ``transport.value()``.  A
+:class:`WebWire` is a browser's connection to the web door, through Twisted's real HTTP channel
+and WebSocket upgrade, with wsproto at the far end.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import ISSLTransport
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
+from websocket_peer import WebSocketPeer
 from zope.interface import alsoProvides
 
 from chatd.core.hub import Hub
 from chatd.doors.line import LineDoor, LineDoorFactory
+from chatd.doors.web.site import WebDoorFactory, WebSite
 from chatd.limits import Limits
 
 #: The hub's clock in these tests: 2023-11-14 22:13:20 UTC, so history lines start "[22:13] ".
@@ -75,8 +79,57 @@ class Wire:
         self.door.connectionLost(Failure(reason()))
 
 
+class WebWire(WebSocketPeer):
+    """One WebSocket connection to the web door, from the browser's side.
+
+    The request goes through Twisted's HTTP channel over a StringTransport; what the server
+    writes is fed to wsproto, and pongs and close replies go back as a browser's would.
+    """
+
+    def __init__(
+        self, site: WebSite, clock: task.Clock, port: int, origin: str | None = None
+    ) -> None:
+        super().__init__()
+        self.clock = clock
+        peer = IPv4Address("TCP", "127.0.0.1", port)
+        self.channel = site.buildProtocol(peer)
+        self.transport = StringTransport(peerAddress=peer)
+        self.channel.makeConnection(self.transport)
+        self.send_raw(self.handshake("chat.test", origin))
+        self.pump()
+
+    def send_raw(self, data: bytes) -> None:
+        self.channel.dataReceived(data)
+
+    def send(self, *messages: dict | str | bytes) -> None:
+        """Each message as one frame (a dict as JSON text, a str as text, bytes as binary)."""
+        for message in messages:
+            self.send_raw(self.frame(message))
+
+    def pump(self) -> None:
+        """Let the reactor turn end, and read everything the server wrote."""
+        self.clock.advance(0)
+        data = self.transport.value()
+        self.transport.clear()
+        if data:
+            reply = self.take_bytes(data)
+            if reply and not self.transport.disconnecting:
+                self.send_raw(reply)
+
+    def take(self) -> list[dict]:
+        self.pump()
+        return super().take()
+
+    @property
+    def closing(self) -> bool:
+        return bool(self.transport.disconnecting)
+
+    def drop(self, reason: type[Exception] = ConnectionDone) -> None:
+        self.channel.connectionLost(Failure(reason()))
+
+
 class Chat:
-    """A hub behind one line door factory, and the wires connected to it."""
+    """A hub behind a line door factory and a web door, and the wires connected to them."""
 
     def __init__(self, **options: object) -> None:
         # Every wire comes from 127.0.0.1: the per-address limits apply only where a test asks.
@@ -88,7 +141,10 @@ class Chat:
         self.clock.rightNow = FIXED_TIME
         self.hub = Hub(clock=self.clock, limits=limits, **options)  # type: ignore[arg-type]
         self.factory = LineDoorFactory(self.hub)
+        self.web = WebDoorFactory(self.hub)
+        self.site = WebSite(self.web, ("https://allowed.test",))
         self.wires: list[Wire] = []
+        self.web_wires: list[WebWire] = []
 
     def connect(self, tls: bool = False) -> Wire:
         wire = Wire(self.factory, 40000 + len(self.wires), tls)
@@ -105,10 +161,25 @@ class Chat:
         self.settle()
         return wire
 
+    def connect_web(self, origin: str | None = None) -> WebWire:
+        wire = WebWire(self.site, self.clock, 50000 + len(self.web_wires), origin)
+        self.web_wires.append(wire)
+        return wire
+
+    def join_web(self, name: str) -> WebWire:
+        """Connect a browser user called ``name``; then forget what every wire was sent."""
+        wire = self.connect_web()
+        wire.send({"type": "name", "name": name})
+        assert {"type": "welcome", "name": name} in wire.take()
+        self.settle()
+        return wire
+
     def settle(self) -> None:
         """Discard the output of every wire, so a test sees only what follows."""
         for wire in self.wires:
             wire.take()
+        for web_wire in self.web_wires:
+            web_wire.take()
 
 
 @pytest.fixture

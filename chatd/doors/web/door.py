@@ -1,0 +1,325 @@
+"""One WebSocket connection to the hub, built on Twisted's own ``twisted.web.websocket``.
+
+The door only translates: JSON requests to hub calls (:mod:`~chatd.doors.web.operations`), hub
+events to JSON frames (:mod:`~chatd.doors.web.wire`).  The limits are the line door's parts,
+reused: flood control (:class:`~chatd.doors.flood.FloodGate`) pauses reading, the output bound
+(:class:`~chatd.doors.outbox.Outbox`) drops a reader that does not read, and the fan-out
+(:class:`~chatd.doors.fanout.Fanout`) frames each broadcast once for every web reader.
+
+What Twisted's WebSocket support leaves to its user, and this door does:
+
+- **A bound on incoming messages.**  wsproto holds a whole message in memory, of any size; the
+  door counts the bytes received since the last whole message and closes the connection (1009)
+  once they pass :func:`max_message_size`.
+- **Flow control.**  The outbox registers through the upgraded request, as the HTTP channel
+  relays its transport's pauses to the request's producer.  While the reader does not take what
+  is sent, nothing more is read from it either: pings it sends meanwhile are not answered into
+  a buffer that only grows.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+from twisted.internet.interfaces import IAddress, IPushProducer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.server import Request
+from wsproto.utilities import LocalProtocolError
+from zope.interface import implementer
+
+from chatd import __version__
+from chatd.core import events
+from chatd.core.errors import ChatError
+from chatd.core.session import Session
+from chatd.doors.flood import FloodGate
+from chatd.doors.outbox import CLOSE_LINGER_SECONDS, Outbox
+from chatd.doors.peer import Departed, Transport, describe, hung_up, limit_reads, origin
+from chatd.doors.web import operations, wire
+from chatd.doors.web.wire import BadRequest
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from twisted.internet.interfaces import IProducer
+    from twisted.web.websocket import WebSocketTransport
+
+    from chatd.doors.web.site import WebDoorFactory
+    from chatd.limits import Limits
+
+#: Close codes (RFC 6455, section 7.4.1).
+NORMAL_CLOSURE, MESSAGE_TOO_BIG = 1000, 1009
+
+
+def max_message_size(limits: Limits) -> int:
+    """The largest message a client may send, in bytes: a line's worth of text, with room for
+    JSON's quoting (which can double it) and the other fields."""
+    return 2 * limits.max_line_length + 1024
+
+
+class WebDoor:
+    """One WebSocket connection: a Twisted ``WebSocketProtocol``, and a client of the hub."""
+
+    log = Logger()
+
+    def __init__(self, factory: WebDoorFactory, request: Request) -> None:
+        self.factory = factory
+        self.hub = factory.hub
+        self.clock = self.hub.clock
+        self._request = request
+        limits = self.hub.limits
+        self.max_text = limits.max_line_length
+        self.max_message = max_message_size(limits)
+        #: The WebSocket (Twisted's), and the connection under it: TCP's, or TLS over it.
+        self._socket: WebSocketTransport | None = None
+        self.transport: Transport = request.channel.transport  # type: ignore[assignment]
+        self.session: Session | None = None
+        self.outbox: Outbox | None = None
+        self._flood = (
+            FloodGate(limits.rate, limits.burst, self.clock, self) if limits.rate else None
+        )
+        #: Why reading is paused ("flood", "output"); while it is, messages wait in ``_waiting``.
+        self._pauses: set[str] = set()
+        self._waiting: deque[str | bytes] = deque()
+        #: Bytes received since the last whole message: what wsproto may be holding.
+        self._unfinished = 0
+        self._closing = False
+        self.close_code = NORMAL_CLOSURE
+
+    @property
+    def peer(self) -> str:
+        return f"web {describe(self.transport.getPeer())}"
+
+    # Twisted's side
+
+    def negotiationStarted(self, transport: WebSocketTransport) -> None:
+        self._socket = transport
+        # The upgrade made the HTTP channel hand every byte to the WebSocket's parser; the
+        # door counts them on the way, to bound what the parser holds.
+        channel = self._request.channel
+        self._parse = channel.dataReceived
+        channel.dataReceived = self._bytes_received  # type: ignore[method-assign]
+
+    def negotiationFinished(self) -> None:
+        self.outbox = Outbox(_Upgraded(self), self.hub.limits.max_send_buffer, self, self.clock)
+        no_delay = getattr(self.transport, "setTcpNoDelay", None)
+        if no_delay is not None:
+            no_delay(True)
+        if self._flood is not None:
+            limit_reads(self.transport, self.max_message + 16)
+        self._send(wire.frame(wire.hello(__version__)))
+        try:
+            self.session = self.hub.connect(
+                self, origin(self.transport.getPeer()), self.factory.fanout
+            )
+        except ChatError as refusal:
+            self.deliver(events.Refused(str(refusal), refusal.code))
+            self.close()
+
+    def _bytes_received(self, data: bytes) -> None:
+        if self._closing:
+            return
+        self._unfinished += len(data)
+        if self._unfinished > self.max_message:
+            self.log.info("message too large from {peer}", peer=self.peer)
+            self.deliver(
+                events.Refused(
+                    f"message too large (limit {self.max_message} bytes)", "message_too_large"
+                )
+            )
+            self.close_code = MESSAGE_TOO_BIG
+            self.close()
+            return
+        self._parse(data)
+
+    def textMessageReceived(self, message: str) -> None:
+        self._message(message)
+
+    def bytesMessageReceived(self, data: bytes | bytearray) -> None:
+        self._message(bytes(data))
+
+    def pongReceived(self, payload: bytes) -> None:
+        pass  # chatd sends no pings of its own; a pong nobody asked for is ignored
+
+    def connectionLost(self, reason: Failure) -> None:
+        if self._flood is not None:
+            self._flood.stop()
+        if self.outbox is not None:
+            self.outbox.stopProducing()
+        self._waiting.clear()
+        if self.session is not None:
+            self.log.info(
+                "connection from {peer} closed: {why}", peer=self.peer, why=reason.getErrorMessage()
+            )
+            self.session.lost()
+        self.factory.forget(self)
+        self.transport = Departed(self.transport.getPeer())
+
+    # Messages in
+
+    def _message(self, message: str | bytes) -> None:
+        self._unfinished = 0
+        if self._pauses or self._waiting:
+            self._waiting.append(message)
+        else:
+            self._take(message)
+
+    def _take(self, message: str | bytes) -> None:
+        self.factory.lines_received += 1
+        session = self.session
+        if session is None or self._closing:
+            return
+        try:
+            if isinstance(message, bytes):
+                raise BadRequest("binary frames are not accepted: send JSON text", "binary_frame")
+            kind, data = wire.parse(message)
+            if session.name is not None and kind != "command":  # a command line counts itself
+                self.hub.heard_from(session)
+            operations.perform(session, kind, data, self.max_text)
+        except ChatError as refusal:
+            if not self._closing:
+                session.refuse_for(refusal)
+        except Exception:
+            # A bug must cost this one request, not the connection (wsproto would drop it).
+            self.log.failure("request from {peer} failed", peer=self.peer)
+            if not self._closing:
+                session.refuse("the server could not do that", "internal_error")
+        if self._flood is not None:
+            self._flood.charge()
+
+    def _pause(self, why: str) -> None:
+        if not self._pauses:
+            self.transport.pauseProducing()  # type: ignore[attr-defined]  # TCP's and TLS's
+        self._pauses.add(why)
+
+    def _resume(self, why: str) -> None:
+        self._pauses.discard(why)
+        while self._waiting and not self._pauses and not self._closing:
+            self._take(self._waiting.popleft())
+        if not self._pauses and not self.transport.disconnecting:
+            self.transport.resumeProducing()  # type: ignore[attr-defined]
+
+    # Flood control's side
+
+    def pause_reading(self) -> None:
+        self.factory.flood_delays += 1
+        self._pause("flood")
+
+    def resume_reading(self) -> None:
+        self._resume("flood")
+
+    def peer_hung_up(self) -> bool:
+        return hung_up(self.transport)
+
+    def gone_while_paused(self) -> None:
+        self.log.info("{peer} hung up while flood control held its lines", peer=self.peer)
+        self._waiting.clear()
+        self.transport.abortConnection()
+
+    # The outbox's side
+
+    def output_stalled(self, stalled: bool) -> None:
+        """The reader stopped taking what is sent (or took it all again)."""
+        if stalled:
+            self._pause("output")
+        else:
+            self._resume("output")
+
+    def too_slow(self, held: int) -> None:
+        self.log.warn(
+            "dropping {peer}: {held} bytes of output waiting, over the limit of {limit}",
+            peer=self.peer,
+            held=held,
+            limit=self.hub.limits.max_send_buffer,
+        )
+        self.factory.slow_readers_dropped += 1
+        self.transport.abortConnection()
+
+    # The hub's side
+
+    def deliver(self, event: events.Event) -> None:
+        self.factory.deliveries += 1
+        session = self.session
+        if session is not None and session.rooms:
+            self.factory.fanout.catch_up(session)  # broadcasts made before this event first
+        self._send(wire.encode(event))
+
+    def close(self) -> None:
+        self._closing = True
+        self._waiting.clear()
+        if self.outbox is not None:
+            self.outbox.close(CLOSE_LINGER_SECONDS)
+
+    def _send(self, data: bytes) -> None:
+        self.factory.bytes_sent += len(data)
+        assert self.outbox is not None  # made once the upgrade is done, before any event
+        self.outbox.write(data)
+
+    def close_socket(self) -> None:
+        """Say goodbye the WebSocket way (a close frame), then close the connection."""
+        socket = self._socket
+        try:
+            if socket is None:
+                raise LocalProtocolError("no WebSocket")
+            socket.loseConnection(self.close_code)
+        except LocalProtocolError:  # the peer's close frame came first, and was answered
+            self.transport.loseConnection()
+
+
+class _Upgraded:
+    """The connection under a WebSocket as the outbox sees it: frames go straight to it, the
+    producer registers through the upgraded request, and closing sends a close frame first."""
+
+    def __init__(self, door: WebDoor) -> None:
+        self._door = door
+
+    @property
+    def disconnecting(self) -> bool:
+        return self._door.transport.disconnecting
+
+    @disconnecting.setter
+    def disconnecting(self, value: bool) -> None:
+        raise AttributeError("the connection says whether it is disconnecting")
+
+    def getPeer(self) -> IAddress:
+        return self._door.transport.getPeer()
+
+    def write(self, data: bytes) -> None:
+        self._door.transport.write(data)
+
+    def writeSequence(self, data: Iterable[bytes]) -> None:
+        self._door.transport.writeSequence(data)
+
+    def loseConnection(self) -> None:
+        self._door.close_socket()
+
+    def abortConnection(self) -> None:
+        self._door.transport.abortConnection()
+
+    def registerProducer(self, producer: IProducer, streaming: bool) -> None:
+        self._door._request.registerProducer(_Backpressure(producer, self._door), True)
+
+    def unregisterProducer(self) -> None:
+        self._door._request.unregisterProducer()
+
+
+@implementer(IPushProducer)
+class _Backpressure:
+    """Relays the connection's pauses to the outbox, and stops reading from a peer while it
+    does not read what it is sent."""
+
+    def __init__(self, outbox: IProducer, door: WebDoor) -> None:
+        self._outbox = outbox
+        self._door = door
+
+    def pauseProducing(self) -> None:
+        self._outbox.pauseProducing()  # type: ignore[attr-defined]  # the outbox is both kinds
+        self._door.output_stalled(True)
+
+    def resumeProducing(self) -> None:
+        self._outbox.resumeProducing()  # type: ignore[attr-defined]
+        self._door.output_stalled(False)
+
+    def stopProducing(self) -> None:
+        self._outbox.stopProducing()

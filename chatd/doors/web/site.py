@@ -1,0 +1,180 @@
+"""The web door's HTTP side: chatd's page, the WebSocket at ``/ws``, and the rules of both.
+
+- **The page** is three files in the package (``static/``: HTML, an ES module, CSS), served as
+  they are: no build step, nothing from another origin.
+- **Every response** chatd renders carries a strict Content-Security-Policy and
+  ``X-Content-Type-Options: nosniff``, and never a traceback.
+- **The upgrade** is accepted only from the page's own origin, or from one ``--web-origin``
+  allows: another site's page could otherwise chat in the name of a visitor's browser.  A
+  request without an Origin header comes from a program, not a page, and is let through (a
+  browser always sends one).  A plain GET on ``/ws`` gets a 400 that says what the path is for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.web import pages, resource, server
+from twisted.web.websocket import WebSocketResource
+
+from chatd.core.hub import Hub
+from chatd.doors.fanout import Fanout
+from chatd.doors.openset import OpenSet
+from chatd.doors.web import wire
+from chatd.doors.web.door import WebDoor
+
+STATIC = Path(__file__).parent / "static"
+
+#: What the page may load: its own files and its own WebSocket, nothing inline, no frames.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'; object-src 'none'"
+)
+
+_SECURITY_HEADERS = (
+    (b"Content-Security-Policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"X-Content-Type-Options", b"nosniff"),
+    (b"Referrer-Policy", b"no-referrer"),
+    (b"Cache-Control", b"no-cache"),
+)
+
+
+class WebDoorFactory:
+    """Builds a :class:`~chatd.doors.web.door.WebDoor` per WebSocket, and knows which are open.
+
+    Its counts have the line door's names, so the metrics read both alike (a web "line" is a
+    message).
+    """
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        #: Broadcasts reach web readers as JSON frames, made once for all of them.
+        self.fanout = Fanout(hub.clock, encode=wire.encode, encode_marked=None)
+        self._open: OpenSet[WebDoor] = OpenSet(_abort)
+        self.lines_received = 0
+        self.deliveries = 0
+        self.bytes_sent = 0
+        self.flood_delays = 0
+        self.slow_readers_dropped = 0
+
+    @property
+    def open_count(self) -> int:
+        return len(self._open)
+
+    def buildProtocol(self, request: server.Request) -> WebDoor:
+        door = WebDoor(self, request)
+        self._open.add(door)
+        return door
+
+    def forget(self, door: WebDoor) -> None:
+        self._open.forget(door)
+
+    def all_closed(self) -> defer.Deferred[None]:
+        return self._open.all_closed()
+
+    def abort_all(self) -> None:
+        self._open.abort_all()
+
+
+def _abort(door: WebDoor) -> None:
+    door.transport.abortConnection()
+
+
+class GuardedWebSocket(WebSocketResource):
+    """``/ws``: the upgrade, for the page's own origin and the allowed ones only."""
+
+    log = Logger()
+
+    def __init__(self, factory: WebDoorFactory, origins: Iterable[str] = ()) -> None:
+        super().__init__(factory)
+        allowed = {origin.rstrip("/").lower() for origin in origins}
+        self._any_origin = "*" in allowed
+        self._origins = allowed - {"*"}
+
+    def render_GET(self, request: server.Request) -> bytes | int:
+        upgrade = request.getHeader("upgrade") or ""
+        if upgrade.lower() != "websocket":
+            return _plain(request, 400, "This is chatd's WebSocket; open / in a browser.\n")
+        origin = request.getHeader("origin")
+        if origin is not None and not self._allows(origin, request):
+            self.log.info(
+                "refused a WebSocket from {peer}: origin {origin} is not allowed",
+                peer=request.getClientAddress(),
+                origin=origin[:100],
+            )
+            return _plain(request, 403, "This origin may not use chatd's WebSocket.\n")
+        return super().render_GET(request)
+
+    def _allows(self, origin: str, request: server.Request) -> bool:
+        origin = origin.rstrip("/").lower()
+        if self._any_origin or origin in self._origins:
+            return True
+        host = request.getHeader("host")
+        scheme = "https" if request.isSecure() else "http"
+        return host is not None and origin == f"{scheme}://{host}".lower()
+
+
+def _plain(request: server.Request, code: int, text: str) -> bytes:
+    request.setResponseCode(code)
+    request.setHeader("content-type", "text/plain; charset=utf-8")
+    return text.encode()
+
+
+class _Request(server.Request):
+    """A request whose every response carries the security headers."""
+
+    def process(self) -> None:
+        for name, value in _SECURITY_HEADERS:
+            self.setHeader(name, value)
+        super().process()
+
+
+#: The page's files, by the name they are served under, and their media types.
+ASSETS = {
+    "": ("index.html", "text/html; charset=utf-8"),
+    "app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "connection.js": ("connection.js", "text/javascript; charset=utf-8"),
+    "style.css": ("style.css", "text/css; charset=utf-8"),
+    "icon.svg": ("icon.svg", "image/svg+xml"),
+}
+
+
+class _Asset(resource.Resource):
+    """One of the page's files, read once at start-up: they are a few kilobytes each."""
+
+    def __init__(self, body: bytes, media_type: str) -> None:
+        super().__init__()
+        self._body = body
+        self._type = media_type.encode()
+
+    def render_GET(self, request: server.Request) -> bytes:
+        request.setHeader(b"content-type", self._type)
+        return self._body
+
+    def getChild(self, path: bytes, request: server.Request) -> resource.IResource:
+        return pages.notFound()
+
+
+class _Root(resource.Resource):
+    def getChild(self, path: bytes, request: server.Request) -> resource.IResource:
+        return pages.notFound()
+
+
+class WebSite(server.Site):
+    """chatd's page at ``/`` and its WebSocket at ``/ws``."""
+
+    requestFactory = _Request
+    displayTracebacks = False
+    noisy = False
+
+    def __init__(self, factory: WebDoorFactory, origins: Iterable[str] = ()) -> None:
+        root = _Root()
+        for path, (name, media_type) in ASSETS.items():
+            root.putChild(path.encode(), _Asset((STATIC / name).read_bytes(), media_type))
+        root.putChild(b"ws", GuardedWebSocket(factory, origins))
+        super().__init__(root)
+        #: The door, for the service (shutdown) and the metrics.
+        self.door = factory
