@@ -90,7 +90,7 @@ class ChatCollector:
             (
                 "lines_received",
                 CounterMetricFamily,
-                "Lines read from clients: names, chat, commands, and lines refused as too long.",
+                "Lines (web: messages) read from clients: names, chat, commands, refused ones too.",
                 lambda door: door.lines_received,
             ),
             (

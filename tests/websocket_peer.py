@@ -78,7 +78,8 @@ class WebSocketPeer:
                     if isinstance(whole, str):
                         self.messages.append(json.loads(whole))
             elif isinstance(event, CloseConnection):
-                self.close_code = event.code
+                if self.close_code is None:  # wsproto adds 1006 when the socket then ends
+                    self.close_code = event.code
                 try:
                     reply += self.ws.send(event.response())
                 except Exception:  # already closed on our side
@@ -102,9 +103,14 @@ class WebSocketPeer:
 class SocketWebSocket(WebSocketPeer):
     """A blocking client over a real TCP connection, for tests against the installed daemon."""
 
-    def __init__(self, port: int, origin: str | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, port: int, origin: str | None = None, host: str = "127.0.0.1", wrap=None
+    ) -> None:
+        """Connect and upgrade; ``wrap`` turns the socket into another (TLS, say) first."""
         super().__init__()
         self.sock = socket.create_connection((host, port), timeout=WAIT)
+        if wrap is not None:
+            self.sock = wrap(self.sock)
         self.sock.sendall(self.handshake(f"{host}:{port}", origin))
         deadline = time.monotonic() + WAIT
         while not self.accepted and self.rejected is None:

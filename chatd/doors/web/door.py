@@ -37,6 +37,7 @@ from chatd.doors.flood import FloodGate
 from chatd.doors.outbox import CLOSE_LINGER_SECONDS, Outbox
 from chatd.doors.peer import Departed, Transport, describe, hung_up, limit_reads, origin
 from chatd.doors.web import operations, wire
+from chatd.doors.web.frames import close_frame
 from chatd.doors.web.wire import BadRequest
 
 if TYPE_CHECKING:
@@ -251,6 +252,21 @@ class WebDoor:
         if self.outbox is not None:
             self.outbox.close(CLOSE_LINGER_SECONDS)
 
+    def _refuse_rest(self) -> None:
+        """Close a connection still sending an oversized message, so that it hears why.
+
+        Closing a socket with unread input makes the kernel answer with a reset, which may
+        overtake the close frame.  So only the sending half closes: the rest of the message is
+        read and dropped (wsproto never sees it, so nothing holds it) until the peer closes too,
+        or the outbox's linger runs out.  TLS cannot half-close, and simply closes.
+        """
+        self.transport.write(close_frame(MESSAGE_TOO_BIG))
+        half_close = getattr(self.transport, "loseWriteConnection", None)
+        if half_close is None:
+            self.transport.loseConnection()
+        else:
+            half_close()
+
     def _send(self, data: bytes) -> None:
         self.factory.bytes_sent += len(data)
         assert self.outbox is not None  # made once the upgrade is done, before any event
@@ -258,6 +274,9 @@ class WebDoor:
 
     def close_socket(self) -> None:
         """Say goodbye the WebSocket way (a close frame), then close the connection."""
+        if self.close_code == MESSAGE_TOO_BIG:
+            self._refuse_rest()
+            return
         socket = self._socket
         try:
             if socket is None:

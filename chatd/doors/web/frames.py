@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 
 _TEXT_FINAL = 0x81  # FIN, opcode 1 (text)
+_CLOSE = 0x88  # FIN, opcode 8 (close)
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -22,3 +23,8 @@ def text_frame(payload: bytes) -> bytes:
     if size < 1 << 16:
         return struct.pack("!BBH", _TEXT_FINAL, 126, size) + payload
     return struct.pack("!BBQ", _TEXT_FINAL, 127, size) + payload
+
+
+def close_frame(code: int) -> bytes:
+    """A close frame with status ``code`` and no reason."""
+    return struct.pack("!BBH", _CLOSE, 2, code)
