@@ -70,6 +70,8 @@ def test_a_browser_and_an_nc_user_chat_in_the_lobby_and_a_room(daemon, peers, tm
         assert bob.next_line() == "* alice has joined the chat"
         type_into(browser, "Message", "hello bob")
         assert bob.next_line() == "alice: hello bob"
+        wait_for(browser, has_line(browser, "alice: hello bob"))  # her own line, once stored
+        wait_for(browser, lambda b: not b.find_elements("css selector", ".lines .pending"))
         bob.send("hi alice")
         wait_for(browser, has_line(browser, "bob: hi alice"))
 

@@ -4,6 +4,9 @@
 // Each room keeps the lines it has by sequence number, so a line is shown once and in its place
 // whether it arrived live, in a join's replay, or in an answer to a history request.  After a
 // reconnect the page joins its rooms again and asks each for the lines after the last it has.
+//
+// The server does not echo a user's own lines; the page turns receipts on, shows each line it
+// sends as pending, and gives it its seq and time when its receipt comes.
 
 import { ChatSocket } from "./connection.js";
 
@@ -34,6 +37,7 @@ class Room {
     this.members = [];
     this.topic = null;
     this.unread = 0;
+    this.pending = []; // our own lines, oldest first, waiting for their receipts
     this.loadingOlder = false;
     this.noOlder = false;
   }
@@ -99,6 +103,13 @@ class Page {
 
   down({ givenUp, seconds }) {
     this.me = null;
+    for (const room of this.rooms.values()) {
+      for (const item of room.pending) {
+        item.classList.replace("pending", "unconfirmed");
+        item.title = "Not confirmed: the connection dropped before the server stored it";
+      }
+      room.pending = [];
+    }
     if (givenUp) {
       this.status("Cannot reach the chat server. ", "Try again", () => this.socket.retry());
     } else {
@@ -138,10 +149,12 @@ class Page {
       const input = $("message");
       const text = input.value;
       if (!text.trim()) return;
-      if (text.startsWith("/")) {
+      if (text.startsWith("/me ")) {
+        this.sendLine("act", text.slice(4));
+      } else if (text.startsWith("/") && !text.startsWith("//")) {
         this.send({ type: "command", line: text });
       } else {
-        this.send({ type: "say", room: this.current, text });
+        this.sendLine("say", text.startsWith("//") ? text.slice(1) : text);
       }
       input.value = "";
     });
@@ -157,6 +170,20 @@ class Page {
     $("messages").addEventListener("scroll", () => {
       if ($("messages").scrollTop < 40) this.loadOlder();
     });
+  }
+
+  sendLine(type, text) {
+    const room = this.room();
+    if (!this.socket.send({ type, room: room.name, text })) {
+      this.notice(room, "Not connected: not sent.", "error");
+      return;
+    }
+    const item = this.lineItem({ type: type === "act" ? "acted" : "said", name: this.me, text });
+    item.classList.add("pending");
+    item.title = "Sending…";
+    room.list.append(item);
+    room.pending.push(item);
+    $("messages").scrollTop = $("messages").scrollHeight;
   }
 
   // What the server says
@@ -184,6 +211,7 @@ class Page {
         this.wanted = m.name;
         this.showChat();
         this.room(LOBBY);
+        this.send({ type: "receipts", on: true });
         if (this.resuming) {
           this.resume();
         } else {
@@ -306,10 +334,23 @@ class Page {
       help(m) {
         for (const text of m.lines) this.notice(this.room(), text);
       },
-      receipts(m) {
-        this.notice(this.room(), `Receipts are ${m.on ? "on" : "off"}`);
+      receipts() {},
+      receipt(m) {
+        const room = this.room(m.room);
+        const item = room.pending.shift();
+        if (!item) {
+          // A line said some other way (/to, a raw command): fetch it as the others see it.
+          this.send({ type: "history", room: m.room, after: m.seq - 1, limit: 1 });
+          return;
+        }
+        item.remove();
+        item.classList.remove("pending");
+        item.title = "Delivered";
+        const time = item.querySelector("time");
+        time.dateTime = m.time;
+        time.textContent = clock(m.time);
+        room.place(item, m.seq);
       },
-      receipt() {},
       goodbye() {
         this.wanted = null;
         this.socket.stop();
@@ -381,11 +422,10 @@ class Page {
 
   // Lines
 
-  line(m, older = false) {
-    const room = this.room(m.room);
+  lineItem(m) {
     const item = element("li", m.type === "acted" ? "line acted" : "line");
-    const time = element("time", "", clock(m.time));
-    time.dateTime = m.time;
+    const time = element("time", "", m.time ? clock(m.time) : "");
+    if (m.time) time.dateTime = m.time;
     item.append(time, " ");
     if (m.type === "acted") {
       item.append(element("span", "action", `* ${m.name} ${m.text}`));
@@ -393,6 +433,12 @@ class Page {
       item.append(element("span", "name", m.name), ": ", element("span", "text", m.text));
     }
     if (m.name === this.me) item.classList.add("mine");
+    return item;
+  }
+
+  line(m, older = false) {
+    const room = this.room(m.room);
+    const item = this.lineItem(m);
     const list = $("messages");
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     if (!room.place(item, m.seq)) return false;
