@@ -31,8 +31,8 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start(daemon, db, web_port: int | str = 0, web: bool = True):
-    args = ["chatd", "--listen", f"tcp:0:{LOCAL}", "--db", str(db)]
+def start(daemon, db, web_port: int | str = 0, web: bool = True, *extra: str):
+    args = ["chatd", "--listen", f"tcp:0:{LOCAL}", "--db", str(db), *extra]
     if web:
         args += ["--web", f"tcp:{web_port}:{LOCAL}"]
     server = daemon(*args)
@@ -165,3 +165,72 @@ def test_the_page_says_when_it_cannot_reconnect(daemon, tmp_path):
         wait_for(browser, lambda b: "Cannot reach" in b.find_element("id", "status").text)
         button = browser.find_element("css selector", "#status button")
         assert button.text == "Try again"
+
+
+def test_scrolling_to_the_top_loads_older_lines_without_jumping(daemon, peers, tmp_path):
+    """A room's older lines come in above as the reader scrolls up; the view stays put."""
+    _, (line_port, web_port) = start(daemon, tmp_path / "chat.db", 0, True, "--rate", "0")
+    bob = peers(line_port)
+    bob.join("bob")
+    bob.send(*(f"old {n}" for n in range(1, 121)))
+    bob.send("/history 1")
+    bob.expect("* End of history of #lobby")
+    with chromium(height=500) as browser:
+        open_page(browser, web_port, "alice")
+        wait_for(browser, has_line(browser, "bob: old 120"))
+        assert len([line for line in shown_lines(browser) if "old" in line]) == 20  # the replay
+        anchor = "bob: old 101"
+        top_of = f"""
+            const line = [...document.querySelectorAll('#messages li')]
+              .find(li => li.textContent.endsWith({anchor.split(": ")[1]!r}));
+            return line.getBoundingClientRect().top;"""
+        at_top = browser.execute_script(
+            "document.getElementById('messages').scrollTop = 0;" + top_of
+        )
+        wait_for(browser, lambda b: len([x for x in shown_lines(b) if "old" in x]) == 70)
+        # 50 lines came in above, and the line that was at the top did not move.
+        assert abs(browser.execute_script(top_of) - at_top) < 5
+        browser.execute_script("document.getElementById('messages').scrollTop = 0")
+        wait_for(browser, lambda b: len([x for x in shown_lines(b) if "old" in x]) == 120)
+        lines = [line for line in shown_lines(browser) if "old" in line]
+        assert lines == [f"bob: old {n}" for n in range(1, 121)]
+
+
+def test_keyboard_only_phone_width_and_dark_scheme(daemon, peers, tmp_path):
+    """At a phone's width, in the dark scheme, a person can join, chat and switch rooms with
+    the keyboard alone, and nothing is wider than the screen."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    _, (line_port, web_port) = start(daemon, tmp_path / "chat.db")
+    bob = peers(line_port)
+    bob.join("bob")
+    with chromium(width=390, height=740, dark=True) as browser:
+        browser.execute_cdp_cmd(
+            "Emulation.setEmulatedMedia",
+            {"features": [{"name": "prefers-color-scheme", "value": "dark"}]},
+        )
+        browser.get(f"http://127.0.0.1:{web_port}/")
+        keys = ActionChains(browser)
+        wait_for(browser, lambda b: b.switch_to.active_element.get_attribute("id") == "name")
+        keys.send_keys("alice", Keys.ENTER).perform()
+        wait_for(browser, lambda b: b.switch_to.active_element.get_attribute("id") == "message")
+        keys.send_keys("typed, not clicked", Keys.ENTER).perform()
+        bob.expect("alice: typed, not clicked")
+        keys.send_keys("/join #dev", Keys.ENTER).perform()
+        wait_for(browser, lambda b: b.find_element("id", "room-name").text == "#dev")
+        # Shift+Tab back through the page to the #lobby button, and Enter on it.
+        for _ in range(12):
+            keys.key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
+            if browser.switch_to.active_element.text.startswith("#lobby"):
+                break
+        keys.send_keys(Keys.ENTER).perform()
+        wait_for(browser, lambda b: b.find_element("id", "room-name").text == "#lobby")
+        width = browser.execute_script(
+            "return [document.documentElement.scrollWidth, window.innerWidth]"
+        )
+        assert width[0] <= width[1]
+        background = browser.execute_script(
+            "return getComputedStyle(document.body).backgroundColor"
+        )
+        assert background == "rgb(22, 25, 29)"  # the dark scheme's --bg
