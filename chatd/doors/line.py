@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from twisted.internet import defer
 from twisted.internet.interfaces import IAddress, IHandshakeListener, ISSLTransport
 from twisted.internet.protocol import ServerFactory, connectionDone
 from twisted.logger import Logger
@@ -21,9 +20,9 @@ from chatd.core import events
 from chatd.core.errors import ChatError
 from chatd.core.hub import Hub
 from chatd.core.session import Session
+from chatd.doors.connections import DoorConnections
 from chatd.doors.fanout import Fanout
 from chatd.doors.flood import FloodGate
-from chatd.doors.openset import OpenSet
 from chatd.doors.outbox import CLOSE_LINGER_SECONDS, Outbox
 from chatd.doors.peer import Departed, Transport, describe, hung_up, limit_reads, origin
 from chatd.doors.render import encode, encode_notice
@@ -306,61 +305,18 @@ class LineDoor(LineReceiver):
         )
 
     def too_slow(self, held: int) -> None:
-        self.log.warn(
-            "dropping {peer}: {held} bytes of output waiting, over the limit of {limit}",
-            peer=self.peer,
-            held=held,
-            limit=self.hub.limits.max_send_buffer,
-        )
-        self.factory.slow_readers_dropped += 1
-        self.transport.abortConnection()
+        self.factory.drop_slow_reader(self, held)
 
 
-class LineDoorFactory(ServerFactory["LineDoor"]):
+class LineDoorFactory(ServerFactory["LineDoor"], DoorConnections["LineDoor"]):
     """Builds a :class:`LineDoor` per connection and knows which are still open."""
 
     noisy = False  # connections are logged by the doors themselves
 
     def __init__(self, hub: Hub) -> None:
-        self.hub = hub
-        #: How broadcasts reach this door's named users.
-        self.fanout = Fanout(hub.clock)
-        self._open: OpenSet[LineDoor] = OpenSet(_abort)
-        # Counts since the start, for the metrics (the fan-out counts the broadcasts): plain
-        # integers here rather than on each connection, whose memory is a benchmark target.
-        #: Lines read from this door's connections, whatever became of them.
-        self.lines_received = 0
-        #: Events delivered to one connection directly, not through the fan-out, and the bytes
-        #: written outside the fan-out (those events and the answers to telnet commands).
-        self.deliveries = 0
-        self.bytes_sent = 0
-        #: Times flood control stopped reading from a connection.
-        self.flood_delays = 0
-        #: Connections dropped because they did not read their output.
-        self.slow_readers_dropped = 0
-
-    @property
-    def open_count(self) -> int:
-        """This door's open connections, including refused ones not closed yet."""
-        return len(self._open)
+        DoorConnections.__init__(self, hub, Fanout(hub.clock))
 
     def buildProtocol(self, addr: IAddress | None) -> LineDoor:
         door = LineDoor(self.hub)
         door.factory = self
-        self._open.add(door)
-        return door
-
-    def forget(self, door: LineDoor) -> None:
-        self._open.forget(door)
-
-    def all_closed(self) -> defer.Deferred[None]:
-        """Fires once no connection of this door is open."""
-        return self._open.all_closed()
-
-    def abort_all(self) -> None:
-        """Drop every connection still open, without waiting for unsent output."""
-        self._open.abort_all()
-
-
-def _abort(door: LineDoor) -> None:
-    door.transport.abortConnection()
+        return self.opened(door)

@@ -49,7 +49,9 @@ async def test_a_reader_that_stalls_is_dropped_and_the_others_get_everything(
 def server_door(chat, name: str):
     """The server's end of the connection of the user called ``name``."""
     (factory,) = chat.service.doors
-    return next(door for door in factory._open if door.session and door.session.name == name)
+    return next(
+        door for door in factory.connections() if door.session and door.session.name == name
+    )
 
 
 @pytest_twisted.ensureDeferred

@@ -228,14 +228,7 @@ class WebDoor:
             self._resume("output")
 
     def too_slow(self, held: int) -> None:
-        self.log.warn(
-            "dropping {peer}: {held} bytes of output waiting, over the limit of {limit}",
-            peer=self.peer,
-            held=held,
-            limit=self.hub.limits.max_send_buffer,
-        )
-        self.factory.slow_readers_dropped += 1
-        self.transport.abortConnection()
+        self.factory.drop_slow_reader(self, held)
 
     # The hub's side
 

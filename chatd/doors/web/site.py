@@ -15,14 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.web import pages, resource, server
 from twisted.web.websocket import WebSocketResource
 
 from chatd.core.hub import Hub
+from chatd.doors.connections import DoorConnections
 from chatd.doors.fanout import Fanout
-from chatd.doors.openset import OpenSet
 from chatd.doors.web import wire
 from chatd.doors.web.door import WebDoor
 
@@ -30,7 +29,7 @@ STATIC = Path(__file__).parent / "static"
 
 #: What the page may load: its own files and its own WebSocket, nothing inline, no frames.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; "
+    "default-src 'self'; connect-src 'self'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'; object-src 'none'"
 )
 
@@ -42,7 +41,7 @@ _SECURITY_HEADERS = (
 )
 
 
-class WebDoorFactory:
+class WebDoorFactory(DoorConnections[WebDoor]):
     """Builds a :class:`~chatd.doors.web.door.WebDoor` per WebSocket, and knows which are open.
 
     Its counts have the line door's names, so the metrics read both alike (a web "line" is a
@@ -50,37 +49,11 @@ class WebDoorFactory:
     """
 
     def __init__(self, hub: Hub) -> None:
-        self.hub = hub
-        #: Broadcasts reach web readers as JSON frames, made once for all of them.
-        self.fanout = Fanout(hub.clock, encode=wire.encode, encode_marked=None)
-        self._open: OpenSet[WebDoor] = OpenSet(_abort)
-        self.lines_received = 0
-        self.deliveries = 0
-        self.bytes_sent = 0
-        self.flood_delays = 0
-        self.slow_readers_dropped = 0
-
-    @property
-    def open_count(self) -> int:
-        return len(self._open)
+        # Broadcasts reach web readers as JSON frames, made once for all of them.
+        super().__init__(hub, Fanout(hub.clock, encode=wire.encode, encode_marked=None))
 
     def buildProtocol(self, request: server.Request) -> WebDoor:
-        door = WebDoor(self, request)
-        self._open.add(door)
-        return door
-
-    def forget(self, door: WebDoor) -> None:
-        self._open.forget(door)
-
-    def all_closed(self) -> defer.Deferred[None]:
-        return self._open.all_closed()
-
-    def abort_all(self) -> None:
-        self._open.abort_all()
-
-
-def _abort(door: WebDoor) -> None:
-    door.transport.abortConnection()
+        return self.opened(WebDoor(self, request))
 
 
 class GuardedWebSocket(WebSocketResource):
