@@ -14,19 +14,26 @@ from typing import Generic, Protocol, TypeVar
 from twisted.internet import defer
 from twisted.logger import Logger
 
+from chatd.core import events
+from chatd.core.errors import ChatError
 from chatd.core.hub import Hub
+from chatd.core.session import Session
 from chatd.doors.fanout import Fanout
-from chatd.doors.peer import Transport
+from chatd.doors.peer import Transport, origin
 
 
 class Connection(Protocol):
-    """A door's connection, as far as its factory needs to know it."""
+    """A door's connection, as far as its factory needs to know it: a client of the hub."""
 
     @property
     def peer(self) -> str: ...
 
     @property
     def transport(self) -> Transport: ...
+
+    def deliver(self, event: events.Event) -> None: ...
+
+    def close(self) -> None: ...
 
 
 C = TypeVar("C", bound=Connection)
@@ -58,6 +65,15 @@ class DoorConnections(Generic[C]):
     def open_count(self) -> int:
         """This door's open connections, including refused ones not closed yet."""
         return len(self._open)
+
+    def admit(self, connection: C) -> Session | None:
+        """Ask the hub to admit a new connection; if it refuses, say why and close."""
+        try:
+            return self.hub.connect(connection, origin(connection.transport.getPeer()), self.fanout)
+        except ChatError as refusal:
+            connection.deliver(events.Refused(str(refusal), refusal.code))
+            connection.close()
+            return None
 
     def opened(self, connection: C) -> C:
         self._open.add(connection)

@@ -17,14 +17,13 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from chatd.core import events
-from chatd.core.errors import ChatError
 from chatd.core.hub import Hub
 from chatd.core.session import Session
 from chatd.doors.connections import DoorConnections
 from chatd.doors.fanout import Fanout
 from chatd.doors.flood import FloodGate
 from chatd.doors.outbox import CLOSE_LINGER_SECONDS, Outbox
-from chatd.doors.peer import Departed, Transport, describe, hung_up, limit_reads, origin
+from chatd.doors.peer import Departed, Transport, describe, hung_up, limit_reads
 from chatd.doors.render import encode, encode_notice
 from chatd.doors.telnet import Action, Reply, TelnetParser, carries_commands
 
@@ -106,13 +105,7 @@ class LineDoor(LineReceiver):
         if self._flood is not None:
             # What flood control holds back must not be 64 KiB a connection: about a line.
             limit_reads(self.transport, self.MAX_LENGTH + 1)
-        try:
-            self.session = self.hub.connect(
-                self, origin(self.transport.getPeer()), self.factory.fanout
-            )
-        except ChatError as refusal:
-            self.deliver(events.Refused(str(refusal), refusal.code))
-            self.close()
+        self.session = self.factory.admit(self)
 
     def handshakeCompleted(self) -> None:
         self._handshaking = False

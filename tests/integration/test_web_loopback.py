@@ -45,7 +45,7 @@ class WebClient:
     def send(self, message: dict) -> None:
         self.transport.sendTextMessage(json.dumps(message))
 
-    def wait_for(self, kind: str, **fields) -> defer.Deferred[None]:
+    def wait_for(self, kind: str, timeout: float = WAIT, **fields) -> defer.Deferred[None]:
         """Fires once a message of type ``kind`` with these fields has arrived."""
 
         def arrived() -> bool:
@@ -54,7 +54,7 @@ class WebClient:
                 for message in self.messages
             )
 
-        return self.wait_until(arrived, f"a {kind} message {fields}")
+        return self.wait_until(arrived, f"a {kind} message {fields}", timeout)
 
     def wait_until(self, condition, what: str, timeout: float = WAIT) -> defer.Deferred[None]:
         d: defer.Deferred[None] = defer.Deferred()
@@ -129,7 +129,8 @@ async def test_a_web_reader_that_stops_reading_is_dropped_alone(start_chat, conn
     filler = "x" * 900
     for batch in range(8):
         talker.send(*(f"{batch} {number} {filler}" for number in range(500)))
-        await reading.wait_for("said", text=f"{batch} 499 {filler}")
+        # Megabytes in all, on a machine that may be busy: a generous bound.
+        await reading.wait_for("said", timeout=30, text=f"{batch} 499 {filler}")
     (_, web_door) = chat.service.doors
     for _ in range(200):  # the stalled client cannot see its connection go: ask the server
         if web_door.slow_readers_dropped:

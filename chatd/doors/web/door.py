@@ -35,7 +35,7 @@ from chatd.core.errors import ChatError
 from chatd.core.session import Session
 from chatd.doors.flood import FloodGate
 from chatd.doors.outbox import CLOSE_LINGER_SECONDS, Outbox
-from chatd.doors.peer import Departed, Transport, describe, hung_up, limit_reads, origin
+from chatd.doors.peer import Departed, Transport, describe, hung_up, limit_reads
 from chatd.doors.web import operations, wire
 from chatd.doors.web.frames import close_frame
 from chatd.doors.web.wire import BadRequest
@@ -110,13 +110,7 @@ class WebDoor:
         if self._flood is not None:
             limit_reads(self.transport, self.max_message + 16)
         self._send(wire.frame(wire.hello(__version__)))
-        try:
-            self.session = self.hub.connect(
-                self, origin(self.transport.getPeer()), self.factory.fanout
-            )
-        except ChatError as refusal:
-            self.deliver(events.Refused(str(refusal), refusal.code))
-            self.close()
+        self.session = self.factory.admit(self)
 
     def _bytes_received(self, data: bytes) -> None:
         if self._closing:
