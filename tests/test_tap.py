@@ -15,6 +15,12 @@ from chatd.service import ChatService
 from chatd.tap import Options, makeService, version_line
 
 
+@pytest.fixture(autouse=True)
+def _in_a_scratch_directory(tmp_path, monkeypatch):
+    """makeService opens the default database, chatd.db, where it runs: not in the checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
 def parse(*args: str) -> Options:
     options = Options()
     options.parseOptions(list(args))
