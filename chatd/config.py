@@ -48,6 +48,8 @@ def settings_of(options: OptionTables) -> dict[str, Convert]:
         settings[name] = _string if kind is None else _number(kind, coerce[0])
     for name, *_ in options.optFlags:
         settings[name] = _boolean
+    if "operators" in settings:
+        settings["operators"] = _names
     return settings
 
 
@@ -114,6 +116,16 @@ def _string(value: object, key: str) -> str:
 def _boolean(value: object, key: str) -> bool:
     if not isinstance(value, bool):
         raise _wrong_type(key, "true or false", value)
+    return value
+
+
+def _names(value: object, key: str) -> str:
+    """Names as a list (``["alice", "bob"]``), or as the command line takes them (one string,
+    ``"alice,bob"``)."""
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return ",".join(value)
+    if not isinstance(value, str):
+        raise ValueError(f'{key} wants a list of names, such as ["alice", "bob"]')
     return value
 
 

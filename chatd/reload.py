@@ -1,9 +1,9 @@
 """Reloading on SIGHUP: read the config and MOTD files again and apply what can change live.
 
-Nobody is disconnected by a reload.  Every limit, the message of the day and ``log-messages``
-apply at once (the per-connection byte limits to connections made from then on); listeners and
-the history size need a restart, and a reload only says so.  A file that no longer parses changes
-nothing: the running settings stay as they were, and one log line says why.
+Nobody is disconnected by a reload.  Every limit, the message of the day, ``log-messages`` and
+the operator list apply at once (the per-connection byte limits to connections made from then
+on); listeners and the history size need a restart, and a reload only says so.  A file that no
+longer parses changes nothing: the running settings stay as they were, and one log line says why.
 """
 
 from __future__ import annotations
@@ -92,6 +92,13 @@ class Reloader:
             motd=running["motd-lines"],
             log_messages=bool(running["log-messages"]),
         )
+        if fresh.operators() != running.operators():
+            changes += 1
+            running["operators"] = fresh["operators"]
+            self.hub.set_operators(running.operators())
+            self.log.info(
+                "operators changed to {names}", names=", ".join(running.operators()) or "none"
+            )
         return changes
 
     def _report_restart(self, fresh: Options) -> int:
