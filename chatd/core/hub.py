@@ -16,24 +16,22 @@ from twisted.logger import Logger
 
 from chatd.core import events
 from chatd.core.accounts import AccountBook, Accounts, Passwords
+from chatd.core.admission import Admission
 from chatd.core.audience import Audience, DirectAudience
 from chatd.core.clock import Clock
 from chatd.core.deadlines import Deadlines
 from chatd.core.directory import Directory
 from chatd.core.errors import (
-    ArrivingTooFast,
     Banned,
     ChatError,
     NameRefused,
     NoSuchUser,
     RecipientBusy,
-    ServerFull,
-    TooManyFromAddress,
 )
 from chatd.core.logquota import LogQuota
 from chatd.core.moderation import Moderation
 from chatd.core.names import check_name, name_key
-from chatd.core.policy import PerKey, TokenBucket
+from chatd.core.policy import TokenBucket
 from chatd.core.rooms import Room, Rooms
 from chatd.core.session import Client, Session
 from chatd.core.store import MemoryStore, Store, StoredLine
@@ -85,11 +83,7 @@ class Hub:
         self._motd = tuple(events.Motd(line) for line in motd)
         self._log_messages = log_messages
         self._sessions: set[Session] = set()
-        self._per_origin: Counter[str] = Counter()
-        #: Each address's budget of arrivals (connections and renames), or None: no limit.
-        self._arrivals = (
-            PerKey(limits.arrival_rate, limits.arrival_burst) if limits.arrival_rate else None
-        )
+        self._admission = Admission(clock, limits, self.moderation.address_ban)
         self._refusals_logged = LogQuota(clock, "refused connections")
         self._users: Directory[Session] = Directory()
         #: The audiences of the users online, with how many users each has.
@@ -108,7 +102,7 @@ class Hub:
         self._closing = False
         #: What the hub refused because of a limit, by reason (see :data:`REFUSAL_REASONS`), and
         #: how many connections chose no username in time: plain counts, for the metrics.
-        self.refusals: Counter[str] = Counter()
+        self.refusals = self._admission.refusals
         self.handshake_timeouts = 0
 
     # Connections
@@ -137,50 +131,25 @@ class Hub:
         logged, at most one per address per :data:`~chatd.core.logquota.WINDOW_SECONDS`.
         """
         try:
-            self._admit(origin, address if address is not None else origin)
+            self._admission.admit(origin, address, len(self._sessions))
         except ChatError as refusal:
-            self.refusals[self._refusal_reason(refusal)] += 1
             if self._refusals_logged.allow(origin):
                 self.log.warn("refused {peer}: {why}", peer=client.peer, why=str(refusal))
             raise
         self.log.info("connection from {peer}", peer=client.peer)
         session = Session(self, client, origin, audience or self._direct, address, door)
         self._sessions.add(session)
-        if origin is not None:
-            self._per_origin[origin] += 1
         self._handshakes.start(session)
         for line in self._motd:
             client.deliver(line)
         client.deliver(events.AskName())
         return session
 
-    def _admit(self, origin: str | None, address: str | None) -> None:
-        """Raise the refusal for a connection from ``origin``, if it must be refused."""
-        if self._closing or len(self._sessions) >= self.limits.max_clients:
-            raise ServerFull()
-        ban = self.moderation.address_ban(address)
-        if ban is not None:
-            raise Banned(
-                "you are banned from this server" + (f" ({ban.reason})" if ban.reason else "")
-            )
-        if origin is None:
-            return
-        per_address = self.limits.max_per_address
-        if per_address and self._per_origin[origin] >= per_address:
-            raise TooManyFromAddress(per_address)
-        if self._arrivals is not None and not self._arrivals.try_spend(
-            origin, self.clock.seconds()
-        ):
-            raise ArrivingTooFast()
-
     def disconnect(self, session: Session) -> None:
         """Forget a connection that is gone; others hear that its user left.  Idempotent."""
         if session in self._sessions:
             self._sessions.remove(session)
-            if session.origin is not None:
-                self._per_origin[session.origin] -= 1
-                if not self._per_origin[session.origin]:
-                    del self._per_origin[session.origin]
+            self._admission.departed(session.origin)
         self._handshakes.stop(session)
         self._silences.stop(session)
         self._leave(session, None, how="connection lost")
@@ -267,13 +236,7 @@ class Hub:
         old_name = self.user(session)
         if not checked:
             key = self._check_free(new_name, session)
-        if (
-            self._arrivals is not None
-            and session.origin is not None
-            and not self._arrivals.try_spend(session.origin, self.clock.seconds())
-        ):
-            self.refusals["name_change_rate"] += 1
-            raise ArrivingTooFast("name changes")
+        self._admission.spend_rename(session.origin)
         assert session.key is not None  # set with the name that user() found
         self._users.remove(session.key)
         session.name, session.key = new_name, key
@@ -354,7 +317,7 @@ class Hub:
 
     def shutdown(self) -> None:
         """Tell every connection the server is stopping and ask its door to close it."""
-        self._closing = True
+        self._closing = self._admission.closing = True
         self._refusals_logged.stop()
         self.log.info("shutting down, closing {count} connections", count=len(self._sessions))
         notice = events.ShuttingDown()
@@ -375,10 +338,7 @@ class Hub:
         self.rooms.set_limits(limits.max_rooms, limits.max_rooms_per_user)
         self._motd = tuple(events.Motd(line) for line in motd)
         self._log_messages = log_messages
-        if (limits.arrival_rate, limits.arrival_burst) != (old.arrival_rate, old.arrival_burst):
-            self._arrivals = (
-                PerKey(limits.arrival_rate, limits.arrival_burst) if limits.arrival_rate else None
-            )
+        self._admission.reconfigure(limits)
         if (limits.private_rate, limits.private_burst) != (old.private_rate, old.private_burst):
             for session in self._sessions:
                 session.inbox = None
@@ -414,16 +374,6 @@ class Hub:
         idle = f"idle for {self.limits.idle_timeout:g} seconds"
         self._leave(session, "idle", how=idle)
         self._finish(session, events.Refused(f"disconnected: {idle}", "idle"))
-
-    def _refusal_reason(self, refusal: ChatError) -> str:
-        """The ``reason`` a refused connection is counted under: the limit that refused it."""
-        if isinstance(refusal, ServerFull):
-            return "shutting_down" if self._closing else "max_clients"
-        if isinstance(refusal, TooManyFromAddress):
-            return "max_per_ip"
-        if isinstance(refusal, Banned):
-            return "banned"
-        return "arrival_rate"
 
     def user(self, session: Session) -> str:
         """``session``'s username; :class:`NameRefused` if it has none yet."""
