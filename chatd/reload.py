@@ -14,6 +14,7 @@ from twisted.logger import Logger
 from twisted.python import usage
 
 from chatd.core.hub import Hub
+from chatd.core.names import name_key
 from chatd.descriptors import fit_open_files
 from chatd.tap import LIMIT_OPTIONS, Options
 
@@ -92,7 +93,7 @@ class Reloader:
             motd=running["motd-lines"],
             log_messages=bool(running["log-messages"]),
         )
-        if fresh.operators() != running.operators():
+        if {name_key(name) for name in fresh.operators()} != self.hub.operators:
             changes += 1
             running["operators"] = fresh["operators"]
             self.hub.set_operators(running.operators())

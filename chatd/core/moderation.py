@@ -255,17 +255,10 @@ class Moderation:
         return list(self._bans.values())
 
     def _enforce(self, ban: Ban) -> None:
-        """Disconnect everyone ``ban`` covers."""
+        """Disconnect everyone ``ban`` covers, named or not."""
         why = "you are banned from this server" + (f" ({ban.reason})" if ban.reason else "")
         for user in self.hub.connections():
-            if user.ended:
-                continue
-            if ban.of_name:
-                hit = user.key is not None and self.name_ban(user.key) is ban
-                hit = hit or self.address_ban(user.address) is ban
-            else:
-                hit = self.address_ban(user.address) is ban
-            if hit:
+            if not user.ended and _covers(ban, user):
                 self.hub.remove(user, events.Refused(why, "banned"), how="banned", reason="banned")
 
     def _mute(self, mute: Mute) -> None:
@@ -291,6 +284,16 @@ class Moderation:
         user = self.hub.find_user(mute.key)
         if user is not None and user.key == mute.key:
             user.tell(events.YouAreUnmuted())
+
+
+def _covers(ban: Ban, session: Session) -> bool:
+    """Whether ``ban`` covers ``session``: its name (or a look-alike), or its address."""
+    if ban.of_name and session.key is not None:
+        if lookalike_key(session.key) == lookalike_key(ban.target):
+            return True
+    network = ban.address if ban.of_name else ban.target
+    found = parse_network(network) if network is not None else None
+    return found is not None and _in(session.address, found)
 
 
 def _shown_address(ban: Ban) -> str | None:
