@@ -274,7 +274,7 @@ class Accounts:
             session.hold()
             passwords.hash(new, hashed)
 
-        def wrong() -> None:
+        def wrong() -> None:  # "rename": a refusal that no username prompt follows
             self._wrong(session, account.key, account.name, "rename")
 
         self._verify(session, account, old, right, wrong)
@@ -291,7 +291,7 @@ class Accounts:
             self.log.info("{name} is no longer registered", name=account.name)
             session.tell(events.Unregistered(account.name))
 
-        def wrong() -> None:
+        def wrong() -> None:  # "rename": a refusal that no username prompt follows
             self._wrong(session, account.key, account.name, "rename")
 
         self._verify(session, account, password, right, wrong)

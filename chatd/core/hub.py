@@ -4,6 +4,9 @@ The hub is synchronous and knows no sockets.  Each connection appears to it as a
 :class:`~chatd.core.session.Client` (``deliver(event)``, ``close()``, ``peer``), wrapped in the
 :class:`~chatd.core.session.Session` that :meth:`Hub.connect` returns.  Doors call the public
 methods below; refusals come back as :class:`~chatd.core.errors.ChatError` exceptions.
+Registered names and logging in live in ``hub.accounts`` (:mod:`chatd.core.accounts`), bans,
+mutes and the operators' commands in ``hub.moderation`` (:mod:`chatd.core.moderation`), and the
+connection limits in :mod:`chatd.core.admission`.
 """
 
 from __future__ import annotations
