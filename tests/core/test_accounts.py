@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from twisted.internet.defer import fail
 
 from chatd.core import Hub
 from chatd.core.events import (
@@ -413,3 +414,39 @@ def test_the_throttle_forgets_what_is_over():
         throttle.failed([f"address {number}"], 0.0)
     throttle.failed(["address new"], 61.0)
     assert len(throttle) == 1
+
+
+def test_too_many_lines_while_a_password_is_checked(room):
+    """Past MAX_HELD_LINES lines waiting for a password check, each further one is refused."""
+    from chatd.core.session import MAX_HELD_LINES
+
+    alice, _ = registered(room)
+    alice.quit()
+    room.runner.auto = False
+    session, client = room.connect()
+    session.receive("alice")
+    session.receive(PASSWORD)
+    client.take()
+    for number in range(MAX_HELD_LINES + 1):
+        session.receive(f"line {number}")
+    assert client.take() == [
+        Refused("please wait: a password is being checked", "checking_password")
+    ]
+    room.runner.finish()
+    assert client.take()[0] == Welcome("alice")
+
+
+def test_a_hash_that_cannot_be_made_refuses_the_registration(room, log_capture):
+    """If hashing fails (say, out of memory), /register says so and keeps nothing."""
+
+    def broken(work, *args):
+        return fail(MemoryError("no memory for scrypt"))
+
+    alice, client = room.join("alice")
+    room.runner.run = broken
+    alice.receive(f"/register {PASSWORD}")
+    assert client.take() == [Refused("cannot register now, try again later", "unavailable")]
+    assert room.store.load_accounts() == []
+    (error,) = log_capture.errors()
+    assert "cannot hash a password: no memory for scrypt" in log_capture.formatted()[-1]
+    log_capture.events.remove(error)

@@ -63,6 +63,17 @@ def test_a_listed_name_without_its_password_has_no_powers(staff, command):
     assert client.take()[0].code == "permission_denied"
 
 
+def test_help_shows_operators_their_commands(staff):
+    """An operator's /help ends with the operator commands, from the same table."""
+    from chatd.core.commands import COMMANDS
+
+    alice, client = op(staff)
+    alice.receive("/help")
+    (help_event,) = client.take()
+    at = help_event.lines.index("Operator commands:")
+    assert help_event.lines[at + 1 :] == tuple(c.help_line() for c in COMMANDS if c.operator)
+
+
 def test_operators_change_on_reload(staff):
     """set_operators (a reload) takes powers away and gives them at once."""
     alice, client = op(staff)
