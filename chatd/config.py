@@ -52,6 +52,8 @@ def settings_of(options: OptionTables) -> dict[str, Convert]:
             settings[name] = _number(coerce[0].kind, coerce[0])
     for name, *_ in options.optFlags:
         settings[name] = _boolean
+    if "operators" in settings:
+        settings["operators"] = _names
     return settings
 
 
@@ -125,6 +127,16 @@ def _checked_string(coerce: Callable[..., Any]) -> Convert:
 def _boolean(value: object, key: str) -> bool:
     if not isinstance(value, bool):
         raise _wrong_type(key, "true or false", value)
+    return value
+
+
+def _names(value: object, key: str) -> str:
+    """Names as a list (``["alice", "bob"]``), or as the command line takes them (one string,
+    ``"alice,bob"``)."""
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return ",".join(value)
+    if not isinstance(value, str):
+        raise ValueError(f'{key} wants a list of names, such as ["alice", "bob"]')
     return value
 
 

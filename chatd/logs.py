@@ -50,6 +50,7 @@ EVENTS: Mapping[str, str] = {
     "{name} joined from {peer}": "join",
     "refused name from {peer}: {why}": "name-refused",
     "refused name from {peer}: taken": "name-refused",
+    "refused name from {peer}: banned": "name-refused",
     "{old} is now {new}": "rename",
     "{name} left ({how})": "leave",
     # Message text: logged only with --log-messages.
@@ -83,14 +84,32 @@ EVENTS: Mapping[str, str] = {
     "stopping without writing {count} lines to the database {where}: it could not be written "
     "for {seconds:.0f} s": "error",
     "cannot read history of {room} from the database {where}: {error}": "database",
+    "cannot {what} in the database {where}: {error}": "error",
     "a durable callback failed for line {seq}": "error",
     "retention: deleted {count} lines older than {days} days from {where}": "database",
     "retention: cannot delete old lines from {where} ({error}); trying again later": "database",
+    # Accounts: never the password, only whose it is and where from.
+    "{name} registered from {peer}": "account",
+    "password of {name} changed": "account",
+    "{name} is no longer registered": "account",
+    "failed login to {name} from {peer}": "login-failed",
+    "login to {name} from {peer} refused: too many failed logins": "login-failed",
+    "cannot check a password for {key}: {error}": "error",
+    "cannot hash a password: {error}": "error",
+    # Operators at work.
+    "{op} banned {target}{address} {until}{reason}": "moderation",
+    "{op} lifted the ban of {target}": "moderation",
+    "the ban of {target} expired": "moderation",
+    "{op} kicked {name}": "moderation",
+    "{op} muted {name}": "moderation",
+    "{op} unmuted {name}": "moderation",
+    "{op} announced: {text}": "moderation",
     # Reloading on SIGHUP.
     "reloaded: nothing changed": "reload",
     "{option} changed from {old} to {new}{note}": "reload",
     "message of the day changed ({count} lines)": "reload",
     "log-messages changed to {state}": "reload",
+    "operators changed to {names}": "reload",
     "reload failed, keeping the running settings: {why}": "reload",
     "{option} changed in {where}; restart chatd to apply it": "reload",
 }  # fmt: skip

@@ -59,6 +59,7 @@ REFUSAL_REASONS = (
     "shutting_down",
     "max_per_ip",
     "arrival_rate",
+    "banned",
     "name_change_rate",
     "private_rate",
 )

@@ -1,9 +1,9 @@
 """Reloading on SIGHUP: read the config and MOTD files again and apply what can change live.
 
-Nobody is disconnected by a reload.  Every limit, the message of the day and ``log-messages``
-apply at once (the per-connection byte limits to connections made from then on); listeners and
-the history size need a restart, and a reload only says so.  A file that no longer parses changes
-nothing: the running settings stay as they were, and one log line says why.
+Nobody is disconnected by a reload.  Every limit, the message of the day, ``log-messages`` and
+the operator list apply at once (the per-connection byte limits to connections made from then
+on); listeners and the history size need a restart, and a reload only says so.  A file that no
+longer parses changes nothing: the running settings stay as they were, and one log line says why.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from twisted.logger import Logger
 from twisted.python import usage
 
 from chatd.core.hub import Hub
+from chatd.core.names import name_key
 from chatd.descriptors import fit_open_files
 from chatd.tap import LIMIT_OPTIONS, Options
 
@@ -102,6 +103,13 @@ class Reloader:
             motd=running["motd-lines"],
             log_messages=bool(running["log-messages"]),
         )
+        if {name_key(name) for name in fresh.operators()} != self.hub.operators:
+            changes += 1
+            running["operators"] = fresh["operators"]
+            self.hub.set_operators(running.operators())
+            self.log.info(
+                "operators changed to {names}", names=", ".join(running.operators()) or "none"
+            )
         return changes
 
     def _report_restart(self, fresh: Options) -> int:

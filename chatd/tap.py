@@ -18,7 +18,10 @@ from twisted.python import usage
 
 import chatd
 from chatd.config import read_config, settings_of
+from chatd.core.accounts import AccountBook
+from chatd.core.errors import NameRefused
 from chatd.core.hub import Hub
+from chatd.core.names import check_name
 from chatd.core.store import MemoryStore, Store
 from chatd.core.text import clean
 from chatd.descriptors import fit_open_files
@@ -168,6 +171,13 @@ class Options(usage.Options):
             "SIGHUP re-reads it.",
         ],
         [
+            "operators",
+            None,
+            "",
+            "Registered names whose users are operators once logged in, comma-separated "
+            "(SIGHUP re-reads it).",
+        ],
+        [
             "metrics",
             None,
             None,
@@ -274,6 +284,17 @@ class Options(usage.Options):
         for name in ("metrics", "web"):
             if self[name] is not None:
                 check_endpoint(self[name], self.spelled(name))
+        self.operators()
+
+    def operators(self) -> tuple[str, ...]:
+        """The names ``--operators`` lists, each checked by the username rules."""
+        names = tuple(name.strip() for name in self["operators"].split(",") if name.strip())
+        for name in names:
+            try:
+                check_name(name)
+            except NameRefused as refusal:
+                raise usage.UsageError(f"{self.spelled('operators')}: {refusal}") from None
+        return names
 
     def _read_config(self, path: str) -> None:
         """Take each setting of the file at ``path`` that the command line does not give."""
@@ -400,7 +421,11 @@ def makeService(options: Options) -> ChatService:
 
     limits = options.limits()
     limits = replace(limits, max_clients=fit_open_files(limits.max_clients))
+    from chatd.portal import CredPasswords  # here: cred imports twisted.internet
+    from chatd.store.runner import WriterThread
+
     store = open_store(options, reactor)
+    accounts = AccountBook(store)
     hub = Hub(
         clock=reactor,
         limits=limits,
@@ -408,6 +433,9 @@ def makeService(options: Options) -> ChatService:
         motd=options["motd-lines"],
         log_messages=bool(options["log-messages"]),
         store=store,
+        accounts=accounts,
+        passwords=CredPasswords(accounts, WriterThread(reactor, "chatd-passwords")),
+        operators=options.operators(),
     )
     door = LineDoorFactory(hub)
     doors: dict[str, LineDoorFactory | WebDoorFactory] = {"line": door}

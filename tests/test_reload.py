@@ -28,6 +28,7 @@ class Setup:
             clock=task.Clock(),
             limits=self.options.limits(),
             motd=self.options["motd-lines"],
+            operators=self.options.operators(),
         )
         self.reloader = Reloader(self.options, self.hub)
 
@@ -191,3 +192,29 @@ def test_the_handler_is_in_place_before_the_listeners_open():
         assert signal.getsignal(signal.SIGHUP) == previous
     finally:
         signal.signal(signal.SIGHUP, previous)
+
+
+def test_the_operator_list_reloads(setup, log_capture):
+    """A changed operator list (a TOML list or a string) reaches the hub at once, in one line;
+    a list that stays the same changes nothing."""
+    chat = setup('operators = ["alice"]\n')
+    assert chat.hub.operators == frozenset({"alice"})
+    chat.reload('operators = "Alice, bob"\n')
+    assert chat.hub.operators == frozenset({"alice", "bob"})
+    assert said(log_capture)[-1] == "operators changed to Alice, bob"
+    chat.reload('operators = ["alice", "BOB"]\n')
+    assert said(log_capture)[-1] == "reloaded: nothing changed"
+    chat.reload("")
+    assert chat.hub.operators == frozenset()
+    assert said(log_capture)[-1] == "operators changed to none"
+
+
+def test_a_bad_operator_name_is_refused(setup, log_capture):
+    """An operator name that breaks the username rules fails the reload, naming the file."""
+    chat = setup('operators = ["alice"]\n')
+    chat.reload('operators = ["bad:name"]\n')
+    assert chat.hub.operators == frozenset({"alice"})
+    (error,) = log_capture.errors()
+    assert formatEvent(error).startswith("reload failed, keeping the running settings: operators")
+    assert "a username may contain only" in formatEvent(error)
+    log_capture.events.remove(error)

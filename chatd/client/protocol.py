@@ -28,6 +28,7 @@ from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 
 from chatd.client.lines import LineKind, ServerLine, classify
+from chatd.client.secret import password_wanted
 
 __all__ = [
     "ChatClientProtocol",
@@ -159,6 +160,8 @@ class ChatClientProtocol(LineReceiver):
         self._hold_until_welcome = name is not None
         self._name_answered = False
         self._held: list[str] = []
+        #: Whether the server asked for a password, which the next line typed answers at once.
+        self._password_wanted = False
         self._quitting = False
         self._quit_sent = False
         self._said_goodbye = False
@@ -178,7 +181,10 @@ class ChatClientProtocol(LineReceiver):
             return
         if is_quit_command(line):
             self._quitting = True
-        if self._holding():
+        if self._password_wanted and self._connected:
+            self._password_wanted = False
+            self._write(line)
+        elif self._holding():
             self._held.append(line)
         else:
             self._write(line)
@@ -252,6 +258,13 @@ class ChatClientProtocol(LineReceiver):
             self._send_held()
         elif line.kind is LineKind.ERROR and self._name_answered and not self._welcomed:
             self._name_refused(line.body)
+        elif password_wanted(line.text):
+            # The next line typed answers, even while the others wait for the welcome; one
+            # typed (or piped) already is that answer.
+            if self._hold_until_welcome and self._held:
+                self._write(self._held.pop(0))
+            else:
+                self._password_wanted = True
 
     def lineLengthExceeded(self, line: bytes) -> None:
         self.transport.loseConnection()

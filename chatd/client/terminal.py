@@ -31,6 +31,7 @@ from chatd.client.lines import ServerLine
 from chatd.client.outgoing import Outgoing
 from chatd.client.protocol import ChatClientProtocol
 from chatd.client.render import DIM, RESET, for_terminal, styled
+from chatd.client.secret import password_wanted
 
 __all__ = ["TerminalFace", "raw_terminal", "terminal_width"]
 
@@ -40,6 +41,8 @@ def _ctrl(letter: str) -> bytes:
 
 
 BACKSPACE = b"\x7f"
+#: What is drawn of a password being typed.
+_NOTHING = InputLine()
 
 
 def terminal_width(fd: int = 1) -> int:
@@ -82,6 +85,9 @@ class TerminalFace(TerminalProtocol):
         self.input = InputLine()
         self.outgoing = Outgoing()
         self._question: tuple[str, defer.Deferred[str | None]] | None = None
+        #: While a password is typed (after the server asked for one: never drawn, never kept
+        #: in the history), the line that was being typed before, and its cursor.
+        self._secret: tuple[str, int] | None = None
         self._closing = False
         self._closed: defer.Deferred[None] = defer.Deferred()
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
@@ -108,6 +114,8 @@ class TerminalFace(TerminalProtocol):
         """``NAME> `` once the server has welcomed us, ``> `` before; or the open question."""
         if self._question is not None:
             return self._question[0]
+        if self._secret is not None:
+            return "password (not shown)> "
         name = self.client.name if self.client is not None else None
         return f"{name}> " if name else "> "
 
@@ -115,8 +123,11 @@ class TerminalFace(TerminalProtocol):
 
     def show_line(self, line: ServerLine) -> None:
         name = self.client.name if self.client is not None else None
+        if password_wanted(line.text) and self._secret is None:
+            self._secret = (self.input.text, self.input.cursor)
+            self.input.text, self.input.cursor = "", 0
         self._write(
-            draw_above(styled(line, self.colour, name), self.prompt, self.input, self.width())
+            draw_above(styled(line, self.colour, name), self.prompt, self._shown(), self.width())
         )
 
     def show_note(self, text: str) -> None:
@@ -127,7 +138,7 @@ class TerminalFace(TerminalProtocol):
         shown = for_terminal(text)
         if self.colour:
             shown = f"{DIM}{shown}{RESET}"
-        self._write(draw_above(shown, self.prompt, self.input, self.width()))
+        self._write(draw_above(shown, self.prompt, self._shown(), self.width()))
 
     def close(self) -> defer.Deferred[None]:
         """Clear the input row and let go of the terminal; fires once the output is flushed."""
@@ -197,6 +208,13 @@ class TerminalFace(TerminalProtocol):
 
     def _enter(self) -> None:
         prompt = self.prompt
+        if self._secret is not None:
+            # The password: sent, but kept out of the history and the scrollback.
+            password = self.input.text
+            (self.input.text, self.input.cursor), self._secret = self._secret, None
+            self._write(draw_above(prompt, self.prompt, self.input, self.width()))
+            self.outgoing.send(password)
+            return
         line = self.input.submit()
         if self._question is not None:
             answer = self._question[1]
@@ -232,7 +250,11 @@ class TerminalFace(TerminalProtocol):
             self.outgoing.end()
 
     def _redraw(self) -> None:
-        self._write(draw_input(self.prompt, self.input, self.width()))
+        self._write(draw_input(self.prompt, self._shown(), self.width()))
+
+    def _shown(self) -> InputLine:
+        """The input as drawn: nothing of a password, as ``getpass`` shows nothing."""
+        return _NOTHING if self._secret is not None else self.input
 
     def _write(self, text: str) -> None:
         if not self._closed.called:

@@ -73,3 +73,37 @@ class RecipientBusy(ChatError):
     def __init__(self, name: str) -> None:
         super().__init__(f"{name} is getting too many private messages, try again in a moment")
         self.name = name
+
+
+class AccountRefused(ChatError):
+    """An account could not be registered, logged into, changed or deleted."""
+
+    code = "account_refused"
+
+
+class PermissionDenied(ChatError):
+    """A user who is not an operator used an operator's command."""
+
+    code = "permission_denied"
+
+    def __init__(self, command: str) -> None:
+        super().__init__(f"permission denied: /{command} is for operators")
+        self.command = command
+
+
+class Banned(ChatError):
+    """A banned address connected, or someone chose a banned name."""
+
+    code = "banned"
+
+
+class Muted(ChatError):
+    """A muted user tried to speak."""
+
+    code = "muted"
+
+
+class ModerationRefused(ChatError):
+    """An operator's command could not do what it asked (no such ban, not muted, ...)."""
+
+    code = "moderation_refused"

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from chatd.core.store import Ban
+
 
 @dataclass(frozen=True, slots=True)
 class Motd:
@@ -248,6 +250,121 @@ class Refused:
     code: str = "refused"
 
 
+@dataclass(frozen=True, slots=True)
+class AskPassword:
+    """The name chosen is registered as ``name``: the connection must give its password next
+    (with :meth:`chatd.core.hub.Hub.give_password`).  A door hides what is typed now."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """The recipient's name is now a registered account."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordChanged:
+    """The password of the recipient's account ``name`` was changed."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unregistered:
+    """The recipient deleted the account ``name``."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Kicked:
+    """An operator, ``by``, disconnected ``name``, with the reason given, if any."""
+
+    name: str
+    by: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """An operator's announcement to every user."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class BanSet:
+    """The recipient banned ``shown`` (a name, an address or a network) until ``expires``
+    (None: for good); ``address`` is the address banned with a name, if it was online."""
+
+    shown: str
+    expires: float | None
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BanLifted:
+    """The recipient lifted the ban of ``shown``."""
+
+    shown: str
+
+
+@dataclass(frozen=True, slots=True)
+class BanList:
+    """The bans in force, the oldest first."""
+
+    bans: tuple[Ban, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MuteSet:
+    """The recipient muted ``name`` until ``expires`` (None: until lifted)."""
+
+    name: str
+    expires: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class MuteLifted:
+    """The recipient lifted the mute of ``name``."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class YouAreMuted:
+    """An operator, ``by``, muted the recipient until ``expires`` (None: until lifted)."""
+
+    by: str
+    expires: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class YouAreUnmuted:
+    """The recipient's mute was lifted, or ran out."""
+
+
+@dataclass(frozen=True, slots=True)
+class WhoIs:
+    """What anyone may know of the user ``name``; ``address`` only for operators (else None).
+
+    ``door`` is how they are connected: ``nc``, ``telnet``, ``TLS``, ``web`` (see
+    :attr:`chatd.core.session.Session.door`).
+    """
+
+    name: str
+    since: float
+    idle: float
+    rooms: tuple[str, ...]
+    door: str
+    registered: bool = False
+    operator: bool = False
+    address: str | None = None
+
+
 Event = (
     Motd
     | AskName
@@ -277,6 +394,20 @@ Event = (
     | History
     | ReceiptsSet
     | Receipt
+    | AskPassword
+    | Registered
+    | PasswordChanged
+    | Unregistered
+    | Kicked
+    | Announcement
+    | BanSet
+    | BanLifted
+    | BanList
+    | MuteSet
+    | MuteLifted
+    | YouAreMuted
+    | YouAreUnmuted
+    | WhoIs
 )
 
 #: Events that happen in a room: shown marked with the room to members for whom it is not current.

@@ -4,6 +4,9 @@ The hub is synchronous and knows no sockets.  Each connection appears to it as a
 :class:`~chatd.core.session.Client` (``deliver(event)``, ``close()``, ``peer``), wrapped in the
 :class:`~chatd.core.session.Session` that :meth:`Hub.connect` returns.  Doors call the public
 methods below; refusals come back as :class:`~chatd.core.errors.ChatError` exceptions.
+Registered names and logging in live in ``hub.accounts`` (:mod:`chatd.core.accounts`), bans,
+mutes and the operators' commands in ``hub.moderation`` (:mod:`chatd.core.moderation`), and the
+connection limits in :mod:`chatd.core.admission`.
 """
 
 from __future__ import annotations
@@ -15,22 +18,23 @@ from collections.abc import Callable, Iterable
 from twisted.logger import Logger
 
 from chatd.core import events
+from chatd.core.accounts import AccountBook, Accounts, Passwords
+from chatd.core.admission import Admission
 from chatd.core.audience import Audience, DirectAudience
 from chatd.core.clock import Clock
 from chatd.core.deadlines import Deadlines
 from chatd.core.directory import Directory
 from chatd.core.errors import (
-    ArrivingTooFast,
+    Banned,
     ChatError,
     NameRefused,
     NoSuchUser,
     RecipientBusy,
-    ServerFull,
-    TooManyFromAddress,
 )
 from chatd.core.logquota import LogQuota
+from chatd.core.moderation import Moderation
 from chatd.core.names import check_name, name_key
-from chatd.core.policy import PerKey, TokenBucket
+from chatd.core.policy import TokenBucket
 from chatd.core.rooms import Room, Rooms
 from chatd.core.session import Client, Session
 from chatd.core.store import MemoryStore, Store, StoredLine
@@ -51,15 +55,27 @@ class Hub:
         motd: Iterable[str] = (),
         log_messages: bool = False,
         store: Store | None = None,
+        accounts: AccountBook | None = None,
+        passwords: Passwords | None = None,
+        operators: Iterable[str] = (),
     ) -> None:
         #: Wall-clock time for timestamps and delayed calls for timeouts (the reactor, usually).
         self.clock = clock
         self.limits = limits
         if history_size < 0:
             raise ValueError("history size cannot be negative")
+        store = store if store is not None else MemoryStore()
+        #: Registered names, and logging into them (``passwords`` None: no accounts here).
+        self.accounts = Accounts(
+            self, accounts if accounts is not None else AccountBook(store), passwords
+        )
+        #: The keys of the accounts whose users are operators while logged in.
+        self.operators = frozenset(name_key(name) for name in operators)
+        #: Bans, mutes and the operators' other commands.
+        self.moderation = Moderation(self, store)
         #: Every room, its members, topic and newest ``history_size`` lines.
         self.rooms = Rooms(
-            store if store is not None else MemoryStore(),
+            store,
             tail_size=history_size,
             max_rooms=limits.max_rooms,
             max_rooms_per_user=limits.max_rooms_per_user,
@@ -70,11 +86,7 @@ class Hub:
         self._motd = tuple(events.Motd(line) for line in motd)
         self._log_messages = log_messages
         self._sessions: set[Session] = set()
-        self._per_origin: Counter[str] = Counter()
-        #: Each address's budget of arrivals (connections and renames), or None: no limit.
-        self._arrivals = (
-            PerKey(limits.arrival_rate, limits.arrival_burst) if limits.arrival_rate else None
-        )
+        self._admission = Admission(clock, limits, self.moderation.address_ban)
         self._refusals_logged = LogQuota(clock, "refused connections")
         self._users: Directory[Session] = Directory()
         #: The audiences of the users online, with how many users each has.
@@ -93,64 +105,54 @@ class Hub:
         self._closing = False
         #: What the hub refused because of a limit, by reason (see :data:`REFUSAL_REASONS`), and
         #: how many connections chose no username in time: plain counts, for the metrics.
-        self.refusals: Counter[str] = Counter()
+        self.refusals = self._admission.refusals
         self.handshake_timeouts = 0
 
     # Connections
 
     def connect(
-        self, client: Client, origin: str | None = None, audience: Audience | None = None
+        self,
+        client: Client,
+        origin: str | None = None,
+        audience: Audience | None = None,
+        *,
+        address: str | None = None,
+        door: str = "unknown",
     ) -> Session:
         """Admit a new connection from address ``origin`` and ask it for a username.
+
+        ``address`` is the peer's own address, if ``origin`` is not (an IPv6 peer counts by its
+        /64); ``door`` says how it came (``nc``, ``TLS``, ``web``; see :class:`Session`).
 
         Once named, the user hears broadcasts through ``audience``, which a door may share among
         its connections to deliver in bulk; by default each broadcast is delivered at once.
 
         Raise :class:`ServerFull` if ``max_clients`` connections are already open or the hub is
         shutting down, :class:`TooManyFromAddress` if ``origin`` holds ``max_per_address``, and
-        :class:`ArrivingTooFast` if ``origin`` has spent its budget of arrivals.  Refusals are
+        :class:`ArrivingTooFast` if ``origin`` has spent its budget of arrivals, and
+        :class:`Banned` if the address is banned.  Refusals are
         logged, at most one per address per :data:`~chatd.core.logquota.WINDOW_SECONDS`.
         """
         try:
-            self._admit(origin)
+            self._admission.admit(origin, address, len(self._sessions))
         except ChatError as refusal:
-            self.refusals[self._refusal_reason(refusal)] += 1
             if self._refusals_logged.allow(origin):
                 self.log.warn("refused {peer}: {why}", peer=client.peer, why=str(refusal))
             raise
         self.log.info("connection from {peer}", peer=client.peer)
-        session = Session(self, client, origin, audience or self._direct)
+        session = Session(self, client, origin, audience or self._direct, address, door)
         self._sessions.add(session)
-        if origin is not None:
-            self._per_origin[origin] += 1
         self._handshakes.start(session)
         for line in self._motd:
             client.deliver(line)
         client.deliver(events.AskName())
         return session
 
-    def _admit(self, origin: str | None) -> None:
-        """Raise the refusal for a connection from ``origin``, if it must be refused."""
-        if self._closing or len(self._sessions) >= self.limits.max_clients:
-            raise ServerFull()
-        if origin is None:
-            return
-        per_address = self.limits.max_per_address
-        if per_address and self._per_origin[origin] >= per_address:
-            raise TooManyFromAddress(per_address)
-        if self._arrivals is not None and not self._arrivals.try_spend(
-            origin, self.clock.seconds()
-        ):
-            raise ArrivingTooFast()
-
     def disconnect(self, session: Session) -> None:
         """Forget a connection that is gone; others hear that its user left.  Idempotent."""
         if session in self._sessions:
             self._sessions.remove(session)
-            if session.origin is not None:
-                self._per_origin[session.origin] -= 1
-                if not self._per_origin[session.origin]:
-                    del self._per_origin[session.origin]
+            self._admission.departed(session.origin)
         self._handshakes.stop(session)
         self._silences.stop(session)
         self._leave(session, None, how="connection lost")
@@ -161,11 +163,33 @@ class Hub:
 
     # Users
 
-    def join(self, session: Session, name: str) -> None:
-        """Make ``session`` a user called ``name``, or raise :class:`NameRefused`."""
+    def join(self, session: Session, name: str, password: str | None = None) -> None:
+        """Make ``session`` a user called ``name``, or raise :class:`NameRefused`.
+
+        A registered name needs its password: ``password`` if given, otherwise the session is
+        sent :class:`~chatd.core.events.AskPassword` and :meth:`give_password` takes it.
+        """
         if session.name is not None:
             raise NameRefused(f"you are already {session.name}", "already_named")
         key = self._check_free(name, session)
+        account = self.accounts.book.find(key)
+        if account is not None:
+            self.accounts.ask(session, account, "join", password)
+        else:
+            self.enter(session, name, key, checked=True)
+
+    def give_password(self, session: Session, password: str) -> None:
+        """The password of the registered name ``session`` chose (at the prompt or with
+        :meth:`rename`), after :class:`~chatd.core.events.AskPassword`."""
+        self.accounts.give_password(session, password)
+
+    def enter(self, session: Session, name: str, key: str, checked: bool = False) -> None:
+        """Make ``session`` the user ``name`` (key ``key``), its account's if registered: once
+        its password is right (which :class:`~chatd.core.accounts.Accounts` knows)."""
+        if not checked:
+            key = self._check_free(name, session)
+        if self.accounts.book.find(key) is not None:
+            session.account = key
         session.name, session.key = name, key
         self._users.add(key, name, session)
         client = session.client
@@ -193,26 +217,33 @@ class Hub:
 
     def set_receipts(self, session: Session, on: bool) -> None:
         """Whether each line ``session`` says is confirmed once it is stored."""
-        self._user(session)
+        self.user(session)
         session.receipts = on
         session.client.deliver(events.ReceiptsSet(on))
 
-    def rename(self, session: Session, new_name: str) -> None:
-        """Give ``session`` a new name, or raise :class:`NameRefused`."""
-        old_name = self._user(session)
+    def rename(self, session: Session, new_name: str, password: str | None = None) -> None:
+        """Give ``session`` a new name, or raise :class:`NameRefused`; a registered name needs
+        its password, as for :meth:`join`."""
+        old_name = self.user(session)
         if new_name == old_name:
             raise NameRefused(f"you are already {old_name}", "name_unchanged")
         key = self._check_free(new_name, session)
-        if (
-            self._arrivals is not None
-            and session.origin is not None
-            and not self._arrivals.try_spend(session.origin, self.clock.seconds())
-        ):
-            self.refusals["name_change_rate"] += 1
-            raise ArrivingTooFast("name changes")
-        assert session.key is not None  # set with the name that _user found
+        account = self.accounts.book.find(key)
+        if account is not None and session.account != account.key:
+            self.accounts.ask(session, account, "rename", password)
+        else:
+            self.rename_to(session, new_name, key, checked=True)
+
+    def rename_to(self, session: Session, new_name: str, key: str, checked: bool = False) -> None:
+        """Rename ``session`` to ``new_name`` (key ``key``), its password known to be right."""
+        old_name = self.user(session)
+        if not checked:
+            key = self._check_free(new_name, session)
+        self._admission.spend_rename(session.origin)
+        assert session.key is not None  # set with the name that user() found
         self._users.remove(session.key)
         session.name, session.key = new_name, key
+        session.account = key if self.accounts.book.find(key) is not None else None
         self._users.add(key, new_name, session)
         self.log.info("{old} is now {new}", old=old_name, new=new_name)
         session.client.deliver(events.NameChanged(new_name))
@@ -220,7 +251,8 @@ class Hub:
 
     def whisper(self, session: Session, recipient_name: str, text: str) -> None:
         """Send a private message, or raise :class:`NoSuchUser`."""
-        sender = self._user(session)
+        sender = self.user(session)
+        self.moderation.check_speech(session)
         recipient = self._users.get(name_key(recipient_name))
         if recipient is None:
             raise NoSuchUser(recipient_name)
@@ -250,7 +282,35 @@ class Hub:
 
     def heard_from(self, session: Session) -> None:
         """``session``'s user typed a line: their idle wait starts again."""
+        session.last_heard = self.clock.seconds()
         self._silences.start(session)
+
+    def find_user(self, key: str) -> Session | None:
+        """The user online whose name has key ``key`` (or looks like it), if any."""
+        return self._users.get(key)
+
+    def connections(self) -> list[Session]:
+        """Every open connection, named or not."""
+        return list(self._sessions)
+
+    def announce(self, session: Session, text: str) -> None:
+        """An operator's announcement, to every user."""
+        self.log.info("{op} announced: {text}", op=self.user(session), text=text)
+        self._broadcast(events.Announcement(text), None, frozenset(self.rooms.occupied()))
+
+    def remove(
+        self,
+        session: Session,
+        last: events.Event,
+        *,
+        how: str,
+        notice: events.Event | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Disconnect ``session`` with ``last`` as its last event (an operator's doing); those who
+        share a room with it hear ``notice``, or that it left (for ``reason``)."""
+        self._leave(session, reason, how, notice)
+        self._finish(session, last)
 
     def online(self) -> tuple[str, ...]:
         """The names of everyone online, sorted without regard to case."""
@@ -260,7 +320,7 @@ class Hub:
 
     def shutdown(self) -> None:
         """Tell every connection the server is stopping and ask its door to close it."""
-        self._closing = True
+        self._closing = self._admission.closing = True
         self._refusals_logged.stop()
         self.log.info("shutting down, closing {count} connections", count=len(self._sessions))
         notice = events.ShuttingDown()
@@ -281,10 +341,7 @@ class Hub:
         self.rooms.set_limits(limits.max_rooms, limits.max_rooms_per_user)
         self._motd = tuple(events.Motd(line) for line in motd)
         self._log_messages = log_messages
-        if (limits.arrival_rate, limits.arrival_burst) != (old.arrival_rate, old.arrival_burst):
-            self._arrivals = (
-                PerKey(limits.arrival_rate, limits.arrival_burst) if limits.arrival_rate else None
-            )
+        self._admission.reconfigure(limits)
         if (limits.private_rate, limits.private_burst) != (old.private_rate, old.private_burst):
             for session in self._sessions:
                 session.inbox = None
@@ -297,6 +354,11 @@ class Hub:
                 online.append(session)
         self._handshakes.change(limits.handshake_timeout, unnamed)
         self._silences.change(limits.idle_timeout, online)
+
+    def set_operators(self, names: Iterable[str]) -> None:
+        """Make the accounts ``names`` the operators (a reload asks); a user logged into one is
+        an operator at once, and one no longer listed is not."""
+        self.operators = frozenset(name_key(name) for name in names)
 
     # Internals
 
@@ -316,15 +378,8 @@ class Hub:
         self._leave(session, "idle", how=idle)
         self._finish(session, events.Refused(f"disconnected: {idle}", "idle"))
 
-    def _refusal_reason(self, refusal: ChatError) -> str:
-        """The ``reason`` a refused connection is counted under: the limit that refused it."""
-        if isinstance(refusal, ServerFull):
-            return "shutting_down" if self._closing else "max_clients"
-        if isinstance(refusal, TooManyFromAddress):
-            return "max_per_ip"
-        return "arrival_rate"
-
-    def _user(self, session: Session) -> str:
+    def user(self, session: Session) -> str:
+        """``session``'s username; :class:`NameRefused` if it has none yet."""
         if session.name is None:
             raise NameRefused("choose a username first", "name_required")
         return session.name
@@ -341,10 +396,16 @@ class Hub:
         if holder is not None and holder is not session:
             self.log.info("refused name from {peer}: taken", peer=session.client.peer)
             raise NameRefused(f"the username {name} is taken, please choose another", "name_taken")
+        if self.moderation.name_ban(key) is not None:
+            self.log.info("refused name from {peer}: banned", peer=session.client.peer)
+            raise Banned(f"{name} is banned")
         return key
 
-    def _leave(self, session: Session, reason: str | None, how: str) -> None:
-        """Take ``session``'s user off the list, once, and tell the others unless stopping."""
+    def _leave(
+        self, session: Session, reason: str | None, how: str, notice: events.Event | None = None
+    ) -> None:
+        """Take ``session``'s user off the list, once, and tell the others (``notice``, or that
+        it left) unless stopping."""
         name, key = session.name, session.key
         if name is None or key is None or self._users.get(key) is not session:
             return
@@ -358,10 +419,11 @@ class Hub:
         rooms = self.rooms.leave_all(session)
         self.log.info("{name} left ({how})", name=name, how=how)
         if not self._closing:
-            self._broadcast(events.Left(name, reason), session, rooms)
+            self._broadcast(notice or events.Left(name, reason), session, rooms)
 
     def _speak(self, session: Session, text: str, room: str | None, action: bool) -> None:
-        name = self._user(session)
+        name = self.user(session)
+        self.moderation.check_speech(session)
         if self._log_messages:
             self.log.info("{name}: {text}", name=name, text=text)
         durable = self._receipt_to(session) if session.receipts else _nothing

@@ -140,6 +140,10 @@ class Rooms:
         active = (room for room in self._rooms.values() if room.members)
         return tuple((room.name, len(room.members)) for room in sorted(active, key=_by_key))
 
+    def occupied(self) -> list[Room]:
+        """The rooms with members."""
+        return [room for room in self._rooms.values() if room.members]
+
     @property
     def active_count(self) -> int:
         return self._active

@@ -15,12 +15,15 @@ from chatd.core.errors import ChatError
 from chatd.core.text import clean
 
 if TYPE_CHECKING:
+    from chatd.core.accounts import Purpose
     from chatd.core.audience import Audience
     from chatd.core.hub import Hub
     from chatd.core.policy import TokenBucket
     from chatd.core.rooms import Room
 
 QUIT_WORD = "<quit>"
+#: Lines held while a password is checked, at most; more are refused.
+MAX_HELD_LINES = 100
 
 
 class Client(Protocol):
@@ -43,24 +46,55 @@ class Session:
 
     __slots__ = (
         "_ended",
+        "_held",
+        "_holds",
+        "account",
+        "address",
         "audience",
+        "awaiting",
         "client",
+        "connected_at",
+        "door",
         "hub",
         "inbox",
         "key",
+        "last_heard",
         "name",
         "origin",
         "receipts",
         "rooms",
     )
 
-    def __init__(self, hub: Hub, client: Client, origin: str | None, audience: Audience) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        client: Client,
+        origin: str | None,
+        audience: Audience,
+        address: str | None = None,
+        door: str = "unknown",
+    ) -> None:
         self.hub = hub
         self.client = client
         #: Where the user hears broadcasts once named.
         self.audience = audience
         #: The address the connection came from, for per-address limits (None: not counted).
         self.origin = origin
+        #: The peer's own address (``origin`` counts an IPv6 peer by its /64), for bans and for
+        #: operators' ``/whois``; never shown to anyone else.
+        self.address = address if address is not None else origin
+        #: How the connection came (``nc``, ``telnet``, ``TLS``, ``web``), for ``/whois``; a
+        #: door may change it (a line connection becomes ``telnet`` once it speaks telnet).
+        self.door = door
+        #: When the connection was made, and when its user last typed a line.
+        self.connected_at = self.last_heard = hub.clock.seconds()
+        #: The key of the account the user logged into (or registered), or None.
+        self.account: str | None = None
+        #: ``(account key, purpose)`` while the connection must give that account's password.
+        self.awaiting: tuple[str, Purpose] | None = None
+        #: Lines that arrived while a password was being checked, and how many checks run.
+        self._held: list[str] = []
+        self._holds = 0
         #: The username as the person typed it, or None during the handshake.
         self.name: str | None = None
         #: The name's comparison key (see :func:`chatd.core.names.name_key`).
@@ -87,6 +121,12 @@ class Session:
         """Act on one line the person typed (already decoded, without its line ending)."""
         if self._ended:
             return
+        if self._holds:
+            if len(self._held) < MAX_HELD_LINES:
+                self._held.append(line)
+            else:
+                self.refuse("please wait: a password is being checked", "checking_password")
+            return
         if self.name is not None:
             self.hub.heard_from(self)
         text = clean(line).rstrip()
@@ -95,14 +135,48 @@ class Session:
             return
         if trimmed == QUIT_WORD:
             self.quit()
+        elif self.awaiting is not None:
+            # Whatever is typed now is the password, unless it is /quit (a password has no space).
+            if trimmed.startswith("/") and commands.is_quit(trimmed):
+                self.quit(trimmed.partition(" ")[2].strip() or None)
+            else:
+                self.hub.give_password(self, trimmed)
         elif self.name is None:
             self._choose_name(trimmed)
-        elif trimmed.startswith("//"):
-            self.hub.say(self, trimmed[1:])
-        elif trimmed.startswith("/"):
+        elif trimmed.startswith("/") and not trimmed.startswith("//"):
             commands.run(self, trimmed)
         else:
-            self.hub.say(self, text)
+            try:
+                self.hub.say(self, trimmed[1:] if trimmed.startswith("//") else text)
+            except ChatError as refusal:  # a muted user, say
+                self.refuse_for(refusal)
+
+    @property
+    def ended(self) -> bool:
+        """Whether the connection is gone or closing: nothing is delivered to it any more."""
+        return self._ended
+
+    @property
+    def is_operator(self) -> bool:
+        """Whether the user is logged into an account the server lists as an operator."""
+        return self.account is not None and self.account in self.hub.operators
+
+    def hold(self) -> None:
+        """Keep the lines that arrive from now on until :meth:`release` (a password is checked:
+        what follows it must wait for the answer, in order)."""
+        self._holds += 1
+
+    def release(self) -> None:
+        """End a :meth:`hold`; after the last one, act on the lines held, in order."""
+        self._holds -= 1
+        if self._holds or not self._held:
+            return
+        held, self._held = self._held, []
+        for index, line in enumerate(held):
+            if self._holds:  # a line held again (another password to check): keep the rest
+                self._held[:0] = held[index:]
+                return
+            self.receive(line)
 
     def lost(self) -> None:
         """The connection is gone, however that happened."""

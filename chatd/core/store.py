@@ -1,4 +1,4 @@
-"""The store seam: where rooms keep what must outlive the process (history, topics, sequences).
+"""The store seam: what must outlive the process (history, topics, sequences, accounts, bans).
 
 The hub talks to a :class:`Store`; it never knows which one it has.  :class:`MemoryStore` keeps
 everything in this process (``--db :memory:`` and the unit tests); the SQLite store in
@@ -11,6 +11,11 @@ Redis a line's sequence number comes from the server.  The hub is synchronous an
 from ``twisted.internet``, so the seam does not hand out Deferreds: a call that finishes later
 takes a callback, which the store calls on the reactor thread, exactly once, possibly before the
 call returns (the memory store does).  The hub is written so that either order is correct.
+
+**Accounts, bans and mutes** are few and read far more often than written (every login, every
+connection's ban check), so the hub keeps them all in memory: the store hands them over once, at
+start-up (``load_accounts``, ``load_bans``, ``load_mutes``, called before :meth:`Store.load`),
+and is told of each change after that, without an answer to wait for.
 
 **Sequence numbers** belong to the hub's side of the seam for a single node: :meth:`Store.load`
 says where each room's sequence stands, and the hub numbers each new line from there.  A store
@@ -65,6 +70,49 @@ class RoomRecord:
     tail: list[StoredLine] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A registered name: its key (see :func:`chatd.core.names.name_key`), the name as
+    registered, the password's hash (see :mod:`chatd.passwords`) and when it was registered."""
+
+    key: str
+    name: str
+    password_hash: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Ban:
+    """A ban: of a name (``target`` is its key) or of addresses (``target`` is a network, such as
+    ``203.0.113.7/32``).  A name's ban also holds the ``address`` its user had when banned.
+
+    ``expires`` is None for a permanent ban.
+    """
+
+    target: str
+    shown: str
+    set_by: str
+    set_at: float
+    expires: float | None = None
+    reason: str | None = None
+    address: str | None = None
+
+    @property
+    def of_name(self) -> bool:
+        return "/" not in self.target
+
+
+@dataclass(frozen=True, slots=True)
+class Mute:
+    """A mute of the name whose key is ``key``; ``expires`` is None until lifted by hand."""
+
+    key: str
+    name: str
+    set_by: str
+    set_at: float
+    expires: float | None = None
+
+
 class Store(Protocol):
     """What the hub needs from durable storage.  Every method is called on the reactor thread."""
 
@@ -101,6 +149,33 @@ class Store(Protocol):
     def close(self, closed: Callable[[], None]) -> None:
         """Write everything appended so far, then call ``closed``; nothing is appended after."""
 
+    def load_accounts(self) -> list[Account]:
+        """Every registered account; called once, at start-up, before :meth:`load`."""
+
+    def put_account(self, account: Account) -> None:
+        """Keep ``account``, replacing the one with the same key if there is one."""
+
+    def delete_account(self, key: str) -> None:
+        """Forget the account with key ``key``."""
+
+    def load_bans(self) -> list[Ban]:
+        """Every ban kept (expired ones too); called once, at start-up, before :meth:`load`."""
+
+    def put_ban(self, ban: Ban) -> None:
+        """Keep ``ban``, replacing the one with the same target if there is one."""
+
+    def delete_ban(self, target: str) -> None:
+        """Forget the ban of ``target``."""
+
+    def load_mutes(self) -> list[Mute]:
+        """Every mute kept; called once, at start-up, before :meth:`load`."""
+
+    def put_mute(self, mute: Mute) -> None:
+        """Keep ``mute`` (one with an end: a mute until lifted ends with the process)."""
+
+    def delete_mute(self, key: str) -> None:
+        """Forget the mute of the name with key ``key``."""
+
 
 class MemoryStore:
     """A store that keeps what it is given in this process: durable as soon as appended.
@@ -113,6 +188,9 @@ class MemoryStore:
         self._keep = keep
         self._rooms: dict[str, RoomRecord] = {}
         self._lines: dict[str, deque[StoredLine]] = {}
+        self._accounts: dict[str, Account] = {}
+        self._bans: dict[str, Ban] = {}
+        self._mutes: dict[str, Mute] = {}
 
     def load(self, tail: int) -> list[RoomRecord]:
         return [
@@ -155,3 +233,30 @@ class MemoryStore:
 
     def close(self, closed: Callable[[], None]) -> None:
         closed()
+
+    def load_accounts(self) -> list[Account]:
+        return list(self._accounts.values())
+
+    def put_account(self, account: Account) -> None:
+        self._accounts[account.key] = account
+
+    def delete_account(self, key: str) -> None:
+        self._accounts.pop(key, None)
+
+    def load_bans(self) -> list[Ban]:
+        return list(self._bans.values())
+
+    def put_ban(self, ban: Ban) -> None:
+        self._bans[ban.target] = ban
+
+    def delete_ban(self, target: str) -> None:
+        self._bans.pop(target, None)
+
+    def load_mutes(self) -> list[Mute]:
+        return list(self._mutes.values())
+
+    def put_mute(self, mute: Mute) -> None:
+        self._mutes[mute.key] = mute
+
+    def delete_mute(self, key: str) -> None:
+        self._mutes.pop(key, None)

@@ -19,7 +19,7 @@ from chatd.core.errors import ChatError
 from chatd.core.hub import Hub
 from chatd.core.session import Session
 from chatd.doors.fanout import Fanout
-from chatd.doors.peer import Transport, origin
+from chatd.doors.peer import Transport, host, origin
 
 
 class Connection(Protocol):
@@ -66,10 +66,14 @@ class DoorConnections(Generic[C]):
         """This door's open connections, including refused ones not closed yet."""
         return len(self._open)
 
-    def admit(self, connection: C) -> Session | None:
-        """Ask the hub to admit a new connection; if it refuses, say why and close."""
+    def admit(self, connection: C, door: str) -> Session | None:
+        """Ask the hub to admit a new connection (``door`` names how it came, for ``/whois``);
+        if it refuses, say why and close."""
+        peer = connection.transport.getPeer()
         try:
-            return self.hub.connect(connection, origin(connection.transport.getPeer()), self.fanout)
+            return self.hub.connect(
+                connection, origin(peer), self.fanout, address=host(peer), door=door
+            )
         except ChatError as refusal:
             connection.deliver(events.Refused(str(refusal), refusal.code))
             connection.close()

@@ -105,7 +105,7 @@ class LineDoor(LineReceiver):
         if self._flood is not None:
             # What flood control holds back must not be 64 KiB a connection: about a line.
             limit_reads(self.transport, self.MAX_LENGTH + 1)
-        self.session = self.factory.admit(self)
+        self.session = self.factory.admit(self, "TLS" if self._handshaking else "nc")
 
     def handshakeCompleted(self) -> None:
         self._handshaking = False
@@ -117,6 +117,8 @@ class LineDoor(LineReceiver):
                 self._frame(data)
                 return
             self._telnet = TelnetParser()
+            if self.session is not None and self.session.door == "nc":
+                self.session.door = "telnet"
         elif not data:
             self._frame(data)
             return
@@ -193,6 +195,9 @@ class LineDoor(LineReceiver):
     def _take_line(self, line: bytes) -> None:
         if line.endswith(b"\r"):
             line = line[:-1]
+        if self._telnet is not None and self._telnet.echoing and line.strip():
+            # The password is in: telnet shows typing again, and the newline it did not show.
+            self._write(self._telnet.show_typing() + b"\r\n")
         if len(line) > self.max_line_length:
             self._refuse_long_line()
         elif self.session is not None:
@@ -250,6 +255,11 @@ class LineDoor(LineReceiver):
     def deliver(self, event: events.Event) -> None:
         session = self.session
         self.factory.deliveries += 1
+        if type(event) is events.AskPassword and self._telnet is not None:
+            # telnet stops showing what is typed (and nc never hears of it: see telnet.py).
+            if session is not None and session.rooms:
+                self.factory.fanout.catch_up(session)
+            self._write(self._telnet.hide_typing())
         if session is None or not session.rooms:
             self._write(encode(event))
             return

@@ -99,6 +99,21 @@ def origin(address: IAddress) -> str | None:
     return str(ipaddress.IPv6Network((ip, 64), strict=False))
 
 
+def host(address: IAddress) -> str | None:
+    """The peer's own address, for bans and operators' ``/whois`` (not counted by /64);
+    an IPv4-mapped IPv6 address as the IPv4 address."""
+    found = getattr(address, "host", None)
+    if not isinstance(found, str):
+        return None
+    try:
+        ip = ipaddress.ip_address(found.partition("%")[0])
+    except ValueError:
+        return found
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ip)
+
+
 def describe(address: IAddress) -> str:
     """A short, log-friendly form of a peer address."""
     host, port = getattr(address, "host", None), getattr(address, "port", None)

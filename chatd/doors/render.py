@@ -13,8 +13,11 @@ import functools
 import time
 
 from chatd.core import events
+from chatd.core.store import Ban
 
 USERNAME_PROMPT = "Please enter a username:"
+#: What follows the name in the request for a registered name's password; clients recognise it.
+PASSWORD_PROMPT = "is registered: please enter its password"
 
 
 def _spoken(event: events.Spoken) -> str:
@@ -45,6 +48,92 @@ def _utc_second(whole: int) -> str:
 
 def _names(names: tuple[str, ...]) -> str:
     return ", ".join(names)
+
+
+def utc_minute(at: float) -> str:
+    """``at`` to the minute, in UTC: ``2026-12-03 14:02 UTC`` (bans and mutes, for everyone)."""
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at))
+
+
+def span(seconds: float) -> str:
+    """A duration as people say it: ``42s``, ``5m``, ``3h 20m``, ``2d 4h``."""
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m"
+    if whole < 86400:
+        return f"{whole // 3600}h {whole % 3600 // 60}m"
+    return f"{whole // 86400}d {whole % 86400 // 3600}h"
+
+
+def _until(expires: float | None, forever: str) -> str:
+    return forever if expires is None else f"until {utc_minute(expires)}"
+
+
+def _reason(reason: str | None) -> str:
+    return f" ({reason})" if reason else ""
+
+
+def _ban_line(ban: Ban) -> str:
+    shown = ban.address.removesuffix("/32").removesuffix("/128") if ban.address else None
+    address = f" (address {shown})" if shown else ""
+    expires = "never" if ban.expires is None else utc_minute(ban.expires)
+    return (
+        f"* {ban.shown}{address}: banned by {ban.set_by} on {utc_minute(ban.set_at)},"
+        f" expires {expires}{_reason(ban.reason)}"
+    )
+
+
+def _whois(event: events.WhoIs) -> str:
+    parts = [
+        f"connected since {utc_minute(event.since)}",
+        f"idle {span(event.idle)}",
+        f"rooms {' '.join(event.rooms) or 'none'}",
+        f"door {event.door}",
+    ]
+    if event.registered:
+        parts.append("registered")
+    if event.operator:
+        parts.append("operator")
+    if event.address is not None:
+        parts.append(f"address {event.address}")
+    return f"* {event.name}: {', '.join(parts)}"
+
+
+def _accounts_and_moderation(event: events.Event) -> list[str] | None:
+    """The lines of the events of accounts and moderation (issue 18), None for any other."""
+    match event:
+        case events.AskPassword(name):
+            return [f"* {name} {PASSWORD_PROMPT}"]
+        case events.Registered(name):
+            return [f"* {name} is now registered"]
+        case events.PasswordChanged(name):
+            return [f"* The password of {name} is changed"]
+        case events.Unregistered(name):
+            return [f"* {name} is no longer registered"]
+        case events.Kicked(name, by, reason):
+            return [f"* {name} was kicked by {by}{_reason(reason)}"]
+        case events.Announcement(text):
+            return [f"* Announcement: {text}"]
+        case events.BanSet(shown, expires, address):
+            also = f" and the address {address}" if address else ""
+            return [f"* Banned {shown}{also} {_until(expires, 'for good')}"]
+        case events.BanLifted(shown):
+            return [f"* Lifted the ban of {shown}"]
+        case events.BanList(bans):
+            return [f"* Bans ({len(bans)}):", *(_ban_line(ban) for ban in bans)]
+        case events.MuteSet(name, expires):
+            return [f"* {name} is muted {_until(expires, 'until /unmute')}"]
+        case events.MuteLifted(name):
+            return [f"* {name} is no longer muted"]
+        case events.YouAreMuted(by, expires):
+            return [f"* You were muted by {by} {_until(expires, 'until an operator lifts it')}"]
+        case events.YouAreUnmuted():
+            return ["* You are no longer muted"]
+        case events.WhoIs():
+            return [_whois(event)]
+    return None
 
 
 def render(event: events.Event) -> list[str]:
@@ -117,6 +206,9 @@ def render(event: events.Event) -> list[str]:
             return ["* server is shutting down"]
         case events.Refused(reason):
             return [f"! {reason}"]
+    moderation = _accounts_and_moderation(event)
+    if moderation is not None:
+        return moderation
     raise TypeError(f"no rendering for {event!r}")
 
 

@@ -5,8 +5,11 @@ they press Ctrl-C, ``IAC AYT`` for "are you there?", option requests.  Relayed, 
 reach other users as garbage; ignored, they can leave the person's client waiting forever (after
 Ctrl-C, Debian's telnet discards everything the server sends until its timing mark is answered).
 
-chatd turns every option down (it needs none, and a client that hears only "no" cannot loop), and
-never starts a negotiation itself, so ``nc`` users never see a telnet byte.  UTF-8 text never
+chatd turns every option down (a client that hears only "no" cannot loop), with one exception:
+while a password is typed, it offers to echo (``IAC WILL ECHO``), which makes telnet stop
+showing what is typed, and takes the offer back after (``IAC WONT ECHO``).  It does that, and
+starts any negotiation at all, only with a client that has sent a telnet command first, so
+``nc`` users never see a telnet byte.  UTF-8 text never
 contains the byte 255 (IAC), so the common case is one ``in`` test per packet.
 """
 
@@ -22,6 +25,12 @@ EL = 248  # erase line
 AYT = 246  # are you there?
 IP = 244  # interrupt process (Ctrl-C)
 TIMING_MARK = 6
+ECHO = 1
+
+#: Sent before asking for a password: the server "echoes", so telnet shows nothing typed.
+HIDE_TYPING = bytes([IAC, WILL, ECHO])
+#: Sent once the password has arrived: telnet shows what is typed again.
+SHOW_TYPING = bytes([IAC, WONT, ECHO])
 
 _IAC_BYTE = bytes([IAC])
 
@@ -67,7 +76,7 @@ class TelnetParser:
     (:attr:`commands` counts them for the door).
     """
 
-    __slots__ = ("_skipped", "_state", "_verb", "alive_answered_at", "commands")
+    __slots__ = ("_skipped", "_state", "_verb", "alive_answered_at", "commands", "echoing")
 
     def __init__(self) -> None:
         self._state = _State.TEXT
@@ -77,6 +86,20 @@ class TelnetParser:
         self.commands = 0
         #: When the door last answered "are you there?"; kept here because only telnet needs it.
         self.alive_answered_at = float("-inf")
+        #: Whether the door offered to echo (:data:`HIDE_TYPING`) and has not taken it back.
+        self.echoing = False
+
+    def hide_typing(self) -> bytes:
+        """The bytes that make telnet stop showing what is typed."""
+        self.echoing = True
+        return HIDE_TYPING
+
+    def show_typing(self) -> bytes:
+        """The bytes that make telnet show what is typed again (nothing if it already does)."""
+        if not self.echoing:
+            return b""
+        self.echoing = False
+        return SHOW_TYPING
 
     def feed(self, data: bytes) -> list[bytes | Reply | Action]:
         """The text, replies and actions in ``data``, in the order they must take effect."""
@@ -115,7 +138,7 @@ class TelnetParser:
                     state = _State.TEXT if after is None else after
                 elif state is _State.OPTION:
                     state = _State.TEXT
-                    answer = _refusal(self._verb, byte)
+                    answer = self._answer(self._verb, byte)
                     if answer is not None:
                         pieces.append(Reply(answer))
                 else:  # after IAC inside a subnegotiation
@@ -149,6 +172,16 @@ class TelnetParser:
             pieces.append(Action.SHOW_ALIVE)
         # Anything else (NOP, DM, BRK, AO, EC, GA, a stray SE, ...) asks nothing of us.
         return _State.TEXT
+
+    def _answer(self, verb: int, option: int) -> bytes | None:
+        """The answer to an option request: agreement to our own offer to echo, else no."""
+        if option == ECHO and self.echoing:
+            if verb == DO:
+                return None  # the client agrees to what we offered
+            if verb == DONT:
+                self.echoing = False
+                return bytes([IAC, WONT, ECHO])
+        return _refusal(verb, option)
 
 
 def _refusal(verb: int, option: int) -> bytes | None:

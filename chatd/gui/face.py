@@ -25,6 +25,7 @@ from chatd.client.protocol import (
     ServerClosed,
     is_quit_command,
 )
+from chatd.client.secret import password_wanted
 from chatd.gui.roster import Roster
 from chatd.gui.styling import own_line, server_line, status_line
 from chatd.gui.window import ChatWindow
@@ -103,6 +104,11 @@ class GuiFace:
         for line in typed.splitlines():
             if not line.strip():
                 continue
+            if self.window.hiding:
+                # The password the server asked for: sent as typed, never shown.
+                self.window.hide_typing(False)
+                self.outgoing.send(line)
+                continue
             if is_quit_command(line):
                 self._start_leaving()
             mine = own_line(line, self.client.name if self.client else None)
@@ -128,6 +134,8 @@ class GuiFace:
         if self.roster.apply(line) or line.kind is LineKind.WELCOME:
             self.window.set_users(self.roster.names(), self.roster.me)
         self.window.show(server_line(line, my_name, self.roster))
+        if password_wanted(line.text):
+            self.window.hide_typing(True)
         if line.kind in (LineKind.WELCOME, LineKind.NEW_NAME) and line.name:
             self.name = line.name
             self._title()

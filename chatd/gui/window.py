@@ -206,14 +206,26 @@ class ChatWindow:
     def banner_text(self) -> str:
         return str(self.banner_label.cget("text"))
 
+    @property
+    def hiding(self) -> bool:
+        """Whether the entry shows dots for what is typed (a password)."""
+        return bool(self.entry.cget("show"))
+
+    def hide_typing(self, hide: bool) -> None:
+        """Show what is typed in the entry as dots (a password), or as itself again."""
+        self.entry.configure(show="\u2022" if hide else "")
+
     def send(self) -> None:
-        """Enter or Send: hand what was typed to the face; clear it if it was taken."""
+        """Enter or Send: hand what was typed to the face; clear it if it was taken.  A password
+        is not remembered for Up and Down."""
         typed = self.entry.get()
         if not typed.strip():
             return
+        secret = self.hiding
         if self._on_send(typed):
-            self._typed.text = typed
-            self._typed.submit()
+            if not secret:
+                self._typed.text = typed
+                self._typed.submit()
             self.entry.delete(0, "end")
         else:
             self.root.bell()

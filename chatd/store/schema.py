@@ -32,7 +32,7 @@ from twisted.logger import Logger
 log = Logger()
 
 #: The version this chatd writes.  A database at a higher one is refused.
-VERSION = 2
+VERSION = 3
 
 #: The first layout, kept to build fixtures and to document where migrations start from.
 SCHEMA_V1 = (
@@ -40,6 +40,16 @@ SCHEMA_V1 = (
     " topic TEXT)",
     "CREATE TABLE lines (room TEXT NOT NULL, seq INTEGER NOT NULL, at REAL NOT NULL,"
     " name TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID",
+)
+
+#: The tables version 3 added: accounts, bans, and mutes with an end.
+ACCOUNTS_AND_BANS = (
+    "CREATE TABLE accounts (key TEXT PRIMARY KEY, name TEXT NOT NULL,"
+    " password_hash TEXT NOT NULL, created_at REAL NOT NULL)",
+    "CREATE TABLE bans (target TEXT PRIMARY KEY, shown TEXT NOT NULL, set_by TEXT NOT NULL,"
+    " set_at REAL NOT NULL, expires REAL, reason TEXT, address TEXT)",
+    "CREATE TABLE mutes (key TEXT PRIMARY KEY, name TEXT NOT NULL, set_by TEXT NOT NULL,"
+    " set_at REAL NOT NULL, expires REAL)",
 )
 
 #: The current layout, made at once for a new database.
@@ -50,6 +60,7 @@ SCHEMA = (
     " name TEXT NOT NULL, text TEXT NOT NULL, action INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (room, seq)) WITHOUT ROWID",
     "CREATE INDEX lines_at ON lines (at)",
+    *ACCOUNTS_AND_BANS,
 )
 
 #: ``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``.  A version-1 topic has
@@ -64,6 +75,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         " WHERE topic IS NOT NULL",
         "CREATE INDEX lines_at ON lines (at)",
     ),
+    2: ACCOUNTS_AND_BANS,
 }
 
 

@@ -24,9 +24,10 @@ from collections.abc import Callable
 
 from twisted.internet.interfaces import IReactorCore
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from chatd.core.clock import Clock
-from chatd.core.store import RoomRecord, StoredLine, Topic
+from chatd.core.store import Account, Ban, Mute, RoomRecord, StoredLine, Topic
 from chatd.store import schema
 from chatd.store.retention import Retention
 from chatd.store.runner import Runner, WriterThread
@@ -201,7 +202,87 @@ class SQLiteStore:
 
         self._group.close(written)
 
+    # Accounts, bans and mutes: read once at start-up, then each change written on its own, in
+    # turn with the batches of lines (the runner keeps the order).
+
+    def load_accounts(self) -> list[Account]:
+        rows = self._startup_read("SELECT key, name, password_hash, created_at FROM accounts")
+        return [Account(*row) for row in rows]
+
+    def put_account(self, account: Account) -> None:
+        self._change(
+            "keep an account",
+            "INSERT OR REPLACE INTO accounts (key, name, password_hash, created_at)"
+            " VALUES (?, ?, ?, ?)",
+            (account.key, account.name, account.password_hash, account.created_at),
+        )
+
+    def delete_account(self, key: str) -> None:
+        self._change("delete an account", "DELETE FROM accounts WHERE key = ?", (key,))
+
+    def load_bans(self) -> list[Ban]:
+        rows = self._startup_read(
+            "SELECT target, shown, set_by, set_at, expires, reason, address FROM bans"
+        )
+        return [Ban(*row) for row in rows]
+
+    def put_ban(self, ban: Ban) -> None:
+        self._change(
+            "keep a ban",
+            "INSERT OR REPLACE INTO bans (target, shown, set_by, set_at, expires, reason, address)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (ban.target, ban.shown, ban.set_by, ban.set_at, ban.expires, ban.reason, ban.address),
+        )
+
+    def delete_ban(self, target: str) -> None:
+        self._change("delete a ban", "DELETE FROM bans WHERE target = ?", (target,))
+
+    def load_mutes(self) -> list[Mute]:
+        rows = self._startup_read("SELECT key, name, set_by, set_at, expires FROM mutes")
+        return [Mute(*row) for row in rows]
+
+    def put_mute(self, mute: Mute) -> None:
+        self._change(
+            "keep a mute",
+            "INSERT OR REPLACE INTO mutes (key, name, set_by, set_at, expires)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (mute.key, mute.name, mute.set_by, mute.set_at, mute.expires),
+        )
+
+    def delete_mute(self, key: str) -> None:
+        self._change("delete a mute", "DELETE FROM mutes WHERE key = ?", (key,))
+
+    def _startup_read(self, query: str) -> list[tuple]:
+        if self._reader is None:
+            raise RuntimeError("accounts, bans and mutes are loaded at start-up, before load()")
+        return self._reader.execute(query).fetchall()
+
+    def _change(self, what: str, statement: str, values: tuple) -> None:
+        """Run ``statement`` in a transaction of its own on the writer thread; log a failure."""
+        if self._closed:
+            raise RuntimeError(f"cannot {what}: the store is closed")
+
+        def failed(failure: Failure) -> None:
+            self.log.error(
+                "cannot {what} in the database {where}: {error}",
+                what=what,
+                where=self._where,
+                error=failure.getErrorMessage(),
+            )
+
+        self._runner.run(self._execute, statement, values).addErrback(failed)
+
     # -- the writer thread's side ---------------------------------------------------------
+
+    def _execute(self, statement: str, values: tuple) -> None:
+        db = self._connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(statement, values)
+            db.execute("COMMIT")
+        except BaseException:
+            self._abandon(db)
+            raise
 
     def _connection(self) -> sqlite3.Connection:
         if self._shut_down:

@@ -3,14 +3,48 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from twisted.internet import task
+from twisted.internet.defer import Deferred, maybeDeferred
 
 from chatd.core import Hub, Session
+from chatd.core.accounts import AccountBook
 from chatd.core.events import Event
+from chatd.core.store import MemoryStore
 from chatd.limits import Limits
+from chatd.passwords import Scrypt
+from chatd.portal import CredPasswords
+
+#: scrypt at its cheapest: the hashes are real, and each costs microseconds.
+FAST_SCRYPT = Scrypt(log_n=4, r=1, p=1)
+
+
+class PasswordRunner:
+    """Runs the password work at once, or, with ``auto`` off, when the test says so."""
+
+    def __init__(self) -> None:
+        self.auto = True
+        self.waiting: deque[tuple[Callable[..., Any], tuple, Deferred]] = deque()
+
+    def run(self, work: Callable[..., Any], *args: Any) -> Deferred:
+        if self.auto:
+            return maybeDeferred(work, *args)
+        done: Deferred = Deferred()
+        self.waiting.append((work, args, done))
+        return done
+
+    def stop(self) -> None:
+        pass
+
+    def finish(self) -> None:
+        """Run every piece of work waiting, in order (and whatever that adds)."""
+        while self.waiting:
+            work, args, done = self.waiting.popleft()
+            maybeDeferred(work, *args).chainDeferred(done)
 
 
 class FakeClient:
@@ -71,15 +105,29 @@ class Room:
 
     def __init__(self, **options) -> None:
         self.clock = Clock()
-        self.hub = Hub(clock=self.clock, **hub_options(options))
+        self.store = options.pop("store", None) or MemoryStore()
+        self.runner = PasswordRunner()
+        book = AccountBook(self.store)
+        self.hub = Hub(
+            clock=self.clock,
+            store=self.store,
+            accounts=book,
+            passwords=CredPasswords(book, self.runner, FAST_SCRYPT),
+            **hub_options(options),
+        )
         self.clients: list[FakeClient] = []
 
     def connect(
-        self, *, drop_on_close: bool = False, origin: str | None = None, audience=None
+        self,
+        *,
+        drop_on_close: bool = False,
+        origin: str | None = None,
+        audience=None,
+        address: str | None = None,
     ) -> tuple[Session, FakeClient]:
         """A new connection; with ``drop_on_close`` its close() reports the loss at once."""
         client = FakeClient(peer=f"test-{len(self.clients)}")
-        session = self.hub.connect(client, origin, audience)
+        session = self.hub.connect(client, origin, audience, address=address, door="nc")
         if drop_on_close:
             client.on_close = session.lost
         self.clients.append(client)

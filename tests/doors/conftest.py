@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from twisted.internet import task
+from twisted.internet import defer, task
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import ISSLTransport
@@ -23,10 +23,14 @@ from twisted.python.failure import Failure
 from websocket_peer import WebSocketPeer
 from zope.interface import alsoProvides
 
+from chatd.core.accounts import AccountBook
 from chatd.core.hub import Hub
+from chatd.core.store import MemoryStore
 from chatd.doors.line import LineDoor, LineDoorFactory
 from chatd.doors.web.site import WebDoorFactory, WebSite
 from chatd.limits import Limits
+from chatd.passwords import Scrypt
+from chatd.portal import CredPasswords
 
 #: The hub's clock in these tests: 2023-11-14 22:13:20 UTC, so history lines start "[22:13] ".
 FIXED_TIME = 1_700_000_000.0
@@ -128,6 +132,13 @@ class WebWire(WebSocketPeer):
         self.channel.connectionLost(Failure(reason()))
 
 
+class _AtOnce:
+    """Runs the password work at once, on the test's own thread."""
+
+    def run(self, work, *args) -> defer.Deferred:
+        return defer.maybeDeferred(work, *args)
+
+
 class Chat:
     """A hub behind a line door factory and a web door, and the wires connected to them."""
 
@@ -139,7 +150,12 @@ class Chat:
         limits = Limits(**{name: options.pop(name) for name in list(options) if name in names})
         self.clock = task.Clock()
         self.clock.rightNow = FIXED_TIME
-        self.hub = Hub(clock=self.clock, limits=limits, **options)  # type: ignore[arg-type]
+        # Accounts work in every chat here (with a cheap hash), unless a test brings its own.
+        store = options.pop("store", None) or MemoryStore()
+        if "accounts" not in options:
+            book = options["accounts"] = AccountBook(store)
+            options["passwords"] = CredPasswords(book, _AtOnce(), Scrypt(log_n=4, r=1, p=1))
+        self.hub = Hub(clock=self.clock, limits=limits, store=store, **options)  # type: ignore[arg-type]
         self.factory = LineDoorFactory(self.hub)
         self.web = WebDoorFactory(self.hub)
         self.site = WebSite(self.web, ("https://allowed.test",))

@@ -236,3 +236,38 @@ def test_a_broadcast_is_encoded_once_for_every_web_reader(chat, monkeypatch):
     received = [reader.take() for reader in readers]
     assert len(encoded) == 1
     assert [[message["text"] for message in each] for each in received] == [["once"]] * 3
+
+
+def test_a_registered_name_asks_for_its_password_and_login_gives_it_at_once(chat):
+    """name asks for a registered name's password (password answers it); login gives both."""
+    owner = chat.join_web("alice")
+    owner.send({"type": "command", "line": "/register correct-horse"})
+    assert owner.take() == [{"type": "registered", "name": "alice"}]
+    owner.send({"type": "quit"})
+    web = chat.connect_web()
+    web.take()
+    web.send({"type": "name", "name": "alice"})
+    assert web.take() == [{"type": "ask_password", "name": "alice"}]
+    web.send({"type": "password", "password": "correct-horse"})
+    assert web.take()[0] == {"type": "welcome", "name": "alice"}
+    web.send({"type": "quit"})
+    bot = chat.connect_web()
+    bot.take()
+    bot.send({"type": "login", "name": "alice", "password": "correct-horse"})
+    assert bot.take()[0] == {"type": "welcome", "name": "alice"}
+
+
+def test_a_wrong_password_is_refused_with_its_code_then_the_name_is_asked_again(chat):
+    """A wrong password: error wrong_password, then ask_name, as on the line door."""
+    owner = chat.join_web("alice")
+    owner.send({"type": "command", "line": "/register correct-horse"}, {"type": "quit"})
+    web = chat.connect_web()
+    web.take()
+    web.send({"type": "login", "name": "alice", "password": "wrong-horse"})
+    error, ask = web.take()
+    assert (error["type"], error["code"]) == ("error", "wrong_password")
+    assert ask == {"type": "ask_name"}
+    web.send({"type": "login", "name": "alice", "password": 7})
+    assert web.take()[0]["code"] == "bad_field"
+    web.send({"type": "password", "password": "x"})
+    assert web.take()[0]["code"] == "no_password_asked"

@@ -8,6 +8,7 @@ import typing
 import pytest
 
 from chatd.core import events
+from chatd.core.store import Ban
 from chatd.doors.web import wire
 from chatd.doors.web.frames import text_frame
 
@@ -58,7 +59,33 @@ CASES = [
     (events.ShuttingDown(), {"type": "shutting_down"}),
     (events.Refused("no such user: x", "no_such_user"),
      {"type": "error", "code": "no_such_user", "text": "no such user: x"}),
+    (events.AskPassword("ann"), {"type": "ask_password", "name": "ann"}),
+    (events.Registered("ann"), {"type": "registered", "name": "ann"}),
+    (events.PasswordChanged("ann"), {"type": "password_changed", "name": "ann"}),
+    (events.Unregistered("ann"), {"type": "unregistered", "name": "ann"}),
+    (events.Kicked("bob", "ann", "spam"),
+     {"type": "kicked", "name": "bob", "by": "ann", "reason": "spam"}),
+    (events.Announcement("tea"), {"type": "announcement", "text": "tea"}),
+    (events.BanSet("bob", AT, "192.0.2.7/32"),
+     {"type": "ban_set", "target": "bob", "expires": TIME, "address": "192.0.2.7/32"}),
+    (events.BanLifted("bob"), {"type": "ban_lifted", "target": "bob"}),
+    (events.BanList((Ban("bob", "bob", "ann", AT, None, "spam"),)),
+     {"type": "bans", "bans": [{"target": "bob", "set_by": "ann", "set_at": TIME,
+                                "expires": None, "reason": "spam", "address": None}]}),
+    (events.MuteSet("bob", None), {"type": "mute_set", "name": "bob", "expires": None}),
+    (events.MuteLifted("bob"), {"type": "mute_lifted", "name": "bob"}),
+    (events.YouAreMuted("ann", AT), {"type": "you_are_muted", "by": "ann", "expires": TIME}),
+    (events.YouAreUnmuted(), {"type": "you_are_unmuted"}),
+    (events.WhoIs("bob", AT, 61.4, ("#lobby",), "web"),
+     {"type": "whois", "name": "bob", "since": TIME, "idle": 61, "rooms": ["#lobby"],
+      "door": "web", "registered": False, "operator": False}),
 ]  # fmt: skip
+
+
+def test_only_an_operators_whois_carries_the_address():
+    """The address is a field of whois only when the hub put it there (for an operator)."""
+    seen = wire.as_json(events.WhoIs("bob", AT, 0, (), "nc", address="192.0.2.7"))
+    assert seen["address"] == "192.0.2.7"
 
 
 @pytest.mark.parametrize("event, expected", CASES, ids=lambda case: type(case).__name__)

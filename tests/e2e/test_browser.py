@@ -234,3 +234,28 @@ def test_keyboard_only_phone_width_and_dark_scheme(daemon, peers, tmp_path):
             "return getComputedStyle(document.body).backgroundColor"
         )
         assert background == "rgb(22, 25, 29)"  # the dark scheme's --bg
+
+
+def test_the_page_asks_for_a_registered_names_password(daemon, peers, tmp_path):
+    """A registered name gets a Password field; a wrong one shows the server's reason, the
+    right one joins."""
+    _, (line_port, web_port) = start(daemon, tmp_path / "chat.db")
+    owner = peers(line_port)
+    owner.join("alice")
+    owner.send("/register correct-horse", "<quit>")
+    owner.expect("* Goodbye alice!")
+    with chromium() as browser:
+        browser.get(f"http://127.0.0.1:{web_port}/")
+        wait_for(browser, lambda b: b.find_element("id", "name").is_displayed())
+        type_into(browser, "Name", "alice")
+        wait_for(browser, lambda b: b.find_element("id", "password").is_displayed())
+        assert browser.switch_to.active_element.get_attribute("id") == "password"
+        type_into(browser, "Password", "wrong-horse")
+        wait_for(
+            browser,
+            lambda b: b.find_element("id", "join-error").text == "wrong password for alice",
+        )
+        type_into(browser, "Name", "")  # the name is still there: Enter asks again
+        wait_for(browser, lambda b: b.find_element("id", "password").is_displayed())
+        type_into(browser, "Password", "correct-horse")
+        wait_for(browser, lambda b: b.execute_script("return window.chatd.me") == "alice")

@@ -128,3 +128,38 @@ def test_ctrl_c_bytes_get_wont_timing_mark_and_relay_nothing(daemon, peers):
     assert alice.sock.recv(3) == bytes([IAC, WONT, TIMING_MARK])
     alice.send_raw(b"whole\r\n")
     assert bob.next_line() == "alice: whole"
+
+
+def test_a_password_typed_in_telnet_never_shows(daemon, peers, telnet):
+    """After Ctrl-C has shown that the client speaks telnet, the password of a registered name
+    is typed without echo (IAC WILL ECHO before the request), and typing shows again after."""
+    password = "Sw0rdfish-Telnet"
+    server = daemon("chatd", "--port", "0", "--db", ":memory:")
+    (port,) = server.ports()
+    owner = peers(port)
+    owner.join("alice")
+    owner.send(f"/register {password}", "<quit>")
+    owner.expect("* alice is now registered")
+    owner.expect_eof()
+
+    client = telnet(port)
+    client.wait_for("* Please enter a username:")
+    client.keys("C-c")  # telnet now says IAC IP IAC DO TIMING-MARK: it speaks telnet
+    time.sleep(0.3)
+    client.keys("alice", "Enter")
+    client.wait_for("* alice is registered: please enter its password")
+    client.keys(password)
+    time.sleep(0.5)  # a character typed with echo on would be on screen by now
+    assert password not in client.screen()
+    assert "Sw0rd" not in client.screen()
+    client.keys("Enter")
+    screen = client.wait_for("* Welcome alice!")
+    assert password not in screen
+    client.keys("shown again")
+    client.wait_for("shown again")  # echo is back: what is typed shows before Enter
+    client.keys("Enter")
+    watcher = peers(port)
+    watcher.join("bob")
+    client.keys("hello bob", "Enter")
+    watcher.expect("alice: hello bob")
+    assert password not in server.log()

@@ -53,7 +53,7 @@ def test_fixture_is_what_version_1_made(tmp_path):
 def test_new_database_is_at_the_current_version(sqlite):
     """A new database file gets the current layout and version."""
     sqlite.open()
-    assert version(sqlite.path) == schema.VERSION == 2
+    assert version(sqlite.path) == schema.VERSION == 3
 
 
 def test_migrated_database_has_the_new_layout(sqlite, tmp_path):
@@ -62,7 +62,7 @@ def test_migrated_database_has_the_new_layout(sqlite, tmp_path):
     sqlite.open()
     fresh = str(tmp_path / "fresh.db")
     schema.connect(fresh, 1.0).close()
-    assert version(sqlite.path) == 2
+    assert version(sqlite.path) == 3
     assert layout(sqlite.path) == layout(fresh)
 
 
@@ -119,14 +119,14 @@ def test_newer_database_is_refused_in_one_line(tmp_path):
     path = str(tmp_path / "chatd.db")
     schema.connect(path, 1.0).close()
     with sqlite3.connect(path) as db:
-        db.execute("PRAGMA user_version = 3")
+        db.execute("PRAGMA user_version = 4")
     db.close()
     with pytest.raises(NewerSchema) as refused:
         schema.connect(path, 1.0)
     message = str(refused.value)
     assert "\n" not in message
-    assert path in message and "version 3" in message and "up to 2" in message
-    assert version(path) == 3
+    assert path in message and "version 4" in message and "up to 3" in message
+    assert version(path) == 4
 
 
 def test_other_programs_database_is_refused(tmp_path):

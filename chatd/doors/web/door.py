@@ -110,7 +110,7 @@ class WebDoor:
         if self._flood is not None:
             limit_reads(self.transport, self.max_message + 16)
         self._send(wire.frame(wire.hello(__version__)))
-        self.session = self.factory.admit(self)
+        self.session = self.factory.admit(self, "web")
 
     def _bytes_received(self, data: bytes) -> None:
         if self._closing:

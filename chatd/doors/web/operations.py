@@ -62,6 +62,18 @@ class Fields:
             raise TooLong(f'"{key}" is too long (limit {self.max_text} bytes)')
         return clean(value).rstrip()  # chat keeps its leading spaces, as on the line door
 
+    def secret(self, key: str) -> str:
+        """Field ``key``: a password, exactly as given (never cleaned, never logged)."""
+        value = self.data.get(key)
+        if not isinstance(value, str) or not value:
+            raise BadRequest(f'"{key}" is required and must be a string', "bad_field")
+        if len(value.encode("utf-8", "surrogatepass")) > self.max_text:
+            raise TooLong(f'"{key}" is too long (limit {self.max_text} bytes)')
+        return value
+
+    def optional_secret(self, key: str) -> str | None:
+        return self.secret(key) if self.data.get(key) is not None else None
+
     def word(self, key: str) -> str:
         """Field ``key``: one word (a name or a room), surrounding spaces ignored."""
         value = self.text(key).strip()
@@ -93,11 +105,19 @@ def _stripped(text: str | None) -> str | None:
 
 
 def _name(session: Session, fields: Fields) -> None:
-    session.hub.join(session, fields.word("name"))
+    session.hub.join(session, fields.word("name"), fields.optional_secret("password"))
+
+
+def _login(session: Session, fields: Fields) -> None:
+    session.hub.join(session, fields.word("name"), fields.secret("password"))
+
+
+def _password(session: Session, fields: Fields) -> None:
+    session.hub.give_password(session, fields.secret("password"))
 
 
 def _nick(session: Session, fields: Fields) -> None:
-    session.hub.rename(session, fields.word("name"))
+    session.hub.rename(session, fields.word("name"), fields.optional_secret("password"))
 
 
 def _say(session: Session, fields: Fields) -> None:
@@ -175,6 +195,8 @@ class Operation:
 
 OPERATIONS: dict[str, Operation] = {
     "name": Operation(_name, named=False),
+    "login": Operation(_login, named=False),
+    "password": Operation(_password, named=False),
     "command": Operation(_command, named=False),
     "quit": Operation(_quit, named=False),
     "nick": Operation(_nick),

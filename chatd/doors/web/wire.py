@@ -16,6 +16,7 @@ from typing import Any
 
 from chatd.core import events
 from chatd.core.errors import ChatError
+from chatd.core.store import Ban
 from chatd.doors.render import utc_timestamp
 from chatd.doors.web.frames import text_frame
 
@@ -106,7 +107,72 @@ def as_json(event: events.Event) -> JSONObject:
             return {"type": "shutting_down"}
         case events.Refused(reason, code):
             return error(code, reason)
-    raise TypeError(f"no JSON for {event!r}")
+    found = _accounts_json(event)
+    if found is None:
+        raise TypeError(f"no JSON for {event!r}")
+    return found
+
+
+def _accounts_json(event: events.Event) -> JSONObject | None:
+    """The JSON of the events of accounts and moderation."""
+    match event:
+        case events.AskPassword(name):
+            return {"type": "ask_password", "name": name}
+        case events.Registered(name):
+            return {"type": "registered", "name": name}
+        case events.PasswordChanged(name):
+            return {"type": "password_changed", "name": name}
+        case events.Unregistered(name):
+            return {"type": "unregistered", "name": name}
+        case events.Kicked(name, by, reason):
+            return {"type": "kicked", "name": name, "by": by, "reason": reason}
+        case events.Announcement(text):
+            return {"type": "announcement", "text": text}
+        case events.BanSet(shown, expires, address):
+            return {"type": "ban_set", "target": shown, "expires": _maybe_time(expires),
+                    "address": address}  # fmt: skip
+        case events.BanLifted(shown):
+            return {"type": "ban_lifted", "target": shown}
+        case events.BanList(bans):
+            return {"type": "bans", "bans": [_ban(ban) for ban in bans]}
+        case events.MuteSet(name, expires):
+            return {"type": "mute_set", "name": name, "expires": _maybe_time(expires)}
+        case events.MuteLifted(name):
+            return {"type": "mute_lifted", "name": name}
+        case events.YouAreMuted(by, expires):
+            return {"type": "you_are_muted", "by": by, "expires": _maybe_time(expires)}
+        case events.YouAreUnmuted():
+            return {"type": "you_are_unmuted"}
+        case events.WhoIs():
+            whois: JSONObject = {
+                "type": "whois",
+                "name": event.name,
+                "since": utc_timestamp(event.since),
+                "idle": round(event.idle),
+                "rooms": list(event.rooms),
+                "door": event.door,
+                "registered": event.registered,
+                "operator": event.operator,
+            }
+            if event.address is not None:  # only an operator is ever sent one
+                whois["address"] = event.address
+            return whois
+    return None
+
+
+def _maybe_time(at: float | None) -> str | None:
+    return None if at is None else utc_timestamp(at)
+
+
+def _ban(ban: Ban) -> JSONObject:
+    return {
+        "target": ban.shown,
+        "set_by": ban.set_by,
+        "set_at": utc_timestamp(ban.set_at),
+        "expires": _maybe_time(ban.expires),
+        "reason": ban.reason,
+        "address": ban.address,
+    }
 
 
 def error(code: str, text: str) -> JSONObject:

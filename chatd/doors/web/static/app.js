@@ -11,6 +11,8 @@
 import { ChatSocket } from "./connection.js";
 
 const HISTORY_PAGE = 50;
+/** Refusals after which the page must not reconnect by itself. */
+const FINAL = new Set(["kicked", "banned"]);
 const HISTORY_MOST = 500;
 const LOBBY = "#lobby";
 
@@ -84,6 +86,7 @@ class Page {
     });
     this.me = null;
     this.wanted = null; // the name to choose again after a reconnect
+    this.password = null; // its password, if registered: kept in memory only, for reconnects
     this.rooms = new Map();
     this.current = null;
     this.resuming = false;
@@ -140,8 +143,15 @@ class Page {
       event.preventDefault();
       const name = $("name").value.trim();
       if (!name) return;
-      this.wanted = name;
       $("join-error").textContent = "";
+      if (!$("password-row").hidden && name === this.wanted) {
+        this.password = $("password").value;
+        $("password").value = "";
+        this.send({ type: "password", password: this.password });
+        return;
+      }
+      this.wanted = name;
+      this.password = null;
       this.send({ type: "name", name });
     });
     $("say-form").addEventListener("submit", (event) => {
@@ -200,11 +210,22 @@ class Page {
         $("motd").append(element("li", "", m.text));
       },
       ask_name() {
-        if (this.resuming && this.wanted) {
+        $("password-row").hidden = true;
+        if (this.resuming && this.wanted && this.password) {
+          this.send({ type: "login", name: this.wanted, password: this.password });
+        } else if (this.resuming && this.wanted) {
           this.send({ type: "name", name: this.wanted });
         } else {
           this.showJoin();
         }
+      },
+      ask_password(m) {
+        this.resuming = false;
+        this.wanted = m.name;
+        this.showJoin();
+        $("name").value = m.name;
+        $("password-row").hidden = false;
+        $("password").focus();
       },
       welcome(m) {
         this.me = m.name;
@@ -223,6 +244,11 @@ class Page {
       },
       online() {},
       error(m) {
+        if (FINAL.has(m.code)) {
+          this.socket.stop();
+          this.status(m.text);
+        }
+        if (m.code === "wrong_password") this.password = null;
         if (this.me === null) {
           this.resuming = false;
           this.showJoin();
@@ -268,12 +294,7 @@ class Page {
         this.notice(room, `${m.name} has left ${m.room}${m.reason ? ` (${m.reason})` : ""}`);
       },
       left(m) {
-        for (const room of this.rooms.values()) {
-          if (room.members.includes(m.name)) {
-            this.removeMember(room, m.name);
-            this.notice(room, `${m.name} has left the chat${m.reason ? ` (${m.reason})` : ""}`);
-          }
-        }
+        this.leftEverywhere(m.name, `${m.name} has left the chat${m.reason ? ` (${m.reason})` : ""}`);
       },
       renamed(m) {
         for (const room of this.rooms.values()) {
@@ -359,6 +380,53 @@ class Page {
       shutting_down() {
         this.notice(this.room(), "The server is restarting.");
       },
+      kicked(m) {
+        this.leftEverywhere(m.name, `${m.name} was kicked by ${m.by}${m.reason ? ` (${m.reason})` : ""}`);
+      },
+      announcement(m) {
+        for (const room of this.rooms.values()) this.notice(room, `Announcement: ${m.text}`, "announcement");
+      },
+      whois(m) {
+        const parts = [`connected since ${clock(m.since)}`, `idle ${m.idle} s`,
+          `rooms ${m.rooms.join(" ") || "none"}`, `door ${m.door}`];
+        if (m.registered) parts.push("registered");
+        if (m.operator) parts.push("operator");
+        if (m.address) parts.push(`address ${m.address}`);
+        this.notice(this.room(), `${m.name}: ${parts.join(", ")}`);
+      },
+      registered(m) {
+        this.notice(this.room(), `${m.name} is now registered`);
+      },
+      password_changed() {
+        this.notice(this.room(), "Your password was changed");
+      },
+      unregistered(m) {
+        this.notice(this.room(), `${m.name} is no longer registered`);
+      },
+      bans(m) {
+        this.notice(this.room(), `Bans (${m.bans.length}):`);
+        for (const ban of m.bans) {
+          this.notice(this.room(), `${ban.target}: by ${ban.set_by}, expires ${ban.expires ? clock(ban.expires) : "never"}${ban.reason ? ` (${ban.reason})` : ""}`);
+        }
+      },
+      ban_set(m) {
+        this.notice(this.room(), `${m.target} is banned${m.expires ? ` until ${clock(m.expires)}` : ""}`);
+      },
+      ban_lifted(m) {
+        this.notice(this.room(), `${m.target} is no longer banned`);
+      },
+      mute_set(m) {
+        this.notice(this.room(), `${m.name} is muted${m.expires ? ` until ${clock(m.expires)}` : ""}`);
+      },
+      mute_lifted(m) {
+        this.notice(this.room(), `${m.name} is no longer muted`);
+      },
+      you_are_muted(m) {
+        this.notice(this.room(), `You were muted by ${m.by}${m.expires ? ` until ${clock(m.expires)}` : ""}`, "error");
+      },
+      you_are_unmuted() {
+        this.notice(this.room(), "You are no longer muted");
+      },
     };
   }
 
@@ -407,6 +475,15 @@ class Page {
     if (room.loadingOlder || room.noOlder || room.firstSeq <= 1) return;
     room.loadingOlder = true;
     this.send({ type: "history", room: room.name, before: room.firstSeq, limit: HISTORY_PAGE });
+  }
+
+  leftEverywhere(name, text) {
+    for (const room of this.rooms.values()) {
+      if (room.members.includes(name)) {
+        this.removeMember(room, name);
+        this.notice(room, text);
+      }
+    }
   }
 
   addMember(room, name) {
