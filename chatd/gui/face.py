@@ -25,7 +25,7 @@ from chatd.client.protocol import (
     ServerClosed,
     is_quit_command,
 )
-from chatd.gui.roster import Roster
+from chatd.client.roster import Roster
 from chatd.gui.styling import own_line, server_line, status_line
 from chatd.gui.window import ChatWindow
 

@@ -6,7 +6,7 @@ is drawn.  Notices, errors, private messages and actions each have a tag of thei
 person's own name is marked wherever it appears as a speaker or in somebody else's words.
 
 Protocol v1 sends a ``/me`` action as ``* NAME ACTION``, like any notice; a notice whose first
-word is somebody online (see :class:`~chatd.gui.roster.Roster`) is taken as an action.  The
+word is somebody online (see :class:`~chatd.client.roster.Roster`) is taken as an action.  The
 server reserves the first words of its own notices as names, so no real notice is mistaken.
 """
 
@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Container
 
-from chatd.client.lines import LineKind, ServerLine, find_mentions
+from chatd.client.lines import LineKind, ServerLine, find_mentions, name_key
 from chatd.client.protocol import is_quit_command
-from chatd.gui.roster import name_key
 
 __all__ = ["TAG_LOOKS", "Segment", "own_line", "server_line", "status_line"]
 

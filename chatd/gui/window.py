@@ -1,6 +1,6 @@
 """The chat window's widgets: message view, user list, entry line, buttons and the banner.
 
-Only Tk here; what to show comes from :mod:`chatd.gui.styling` and :mod:`chatd.gui.roster`, and
+Only Tk here; what to show comes from :mod:`chatd.gui.styling` and :mod:`chatd.client.roster`, and
 what the buttons do from the callbacks the face passes in.  The message view keeps following
 new lines unless the person has scrolled up to read; the entry field keeps the keyboard focus.
 

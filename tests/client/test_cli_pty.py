@@ -8,18 +8,18 @@ import termios
 def test_half_typed_line_survives_an_incoming_message(server_port, peers, terminal_client):
     """The other user's message appears above the input row; the half line is redrawn after it."""
     alice = terminal_client("-p", str(server_port), "-n", "alice")
-    alice.wait_screen(lambda s: s.rows()[-1:] == ["alice>"], "no prompt after the welcome")
+    alice.wait_screen(lambda s: s.rows()[-1:] == ["alice #lobby>"], "no prompt after the welcome")
     alice.keys(b"half a li")
-    alice.wait_screen(lambda s: s.rows()[-1] == "alice> half a li", "typing not echoed")
+    alice.wait_screen(lambda s: s.rows()[-1] == "alice #lobby> half a li", "typing not echoed")
 
     bob = peers(server_port)
     bob.join("bob")
     bob.send("hello alice")
     screen = alice.wait_screen(
-        lambda s: s.rows()[-2:] == ["bob: hello alice", "alice> half a li"],
+        lambda s: s.rows()[-2:] == ["bob: hello alice", "alice #lobby> half a li"],
         "the message did not appear above the redrawn half line",
     )
-    assert screen.cursor == (len("alice> half a li"), len(screen.rows()) - 1)
+    assert screen.cursor == (len("alice #lobby> half a li"), len(screen.rows()) - 1)
     assert screen.rows()[-3] == "* bob has joined the chat"
 
     alice.keys(b"ne\r")
@@ -46,6 +46,6 @@ def test_with_a_name_the_prompt_is_not_shown_and_a_refusal_says_what_to_do(
         ">",
     ]
     rooted.keys(b"rooty\r")
-    rooted.wait_screen(lambda s: s.rows()[-1:] == ["rooty>"], "the typed name was not taken")
+    rooted.wait_screen(lambda s: s.rows()[-1:] == ["rooty #lobby>"], "the typed name was not taken")
     rooted.keys(b"\x04")
     assert rooted.wait_exit() == 0
