@@ -123,7 +123,7 @@ async def converse(reactor, port: int, folder: str) -> None:
         await task.deferLater(reactor, seconds)
 
     def view() -> list[str]:
-        return face.window.text.get("1.0", "end-1c").split("\n")
+        return face.window.current.texts()
 
     async def shown(text: str) -> None:
         deadline = time.monotonic() + WAIT
