@@ -93,6 +93,10 @@ class GuiFace:
         self._quiet: set[str] = set()
         #: "You left" of the current room, shown once the next current room is known.
         self._left_note: list[Segment] | None = None
+        #: The views of rooms we left, to drop once they are not current.
+        self._left_views: set[str] = set()
+        #: Rooms left by the window itself (rejoining): their "You left" is not shown.
+        self._quiet_parts: set[str] = set()
         self.client: ChatClientProtocol | None = None
         self.outgoing = Outgoing()
         #: Fires None once the person has left and the window may close.
@@ -205,6 +209,10 @@ class GuiFace:
             self.window.show_view(key)
             self.window.view_for(key, lambda: self.backlog.ask_older(notice.room or ""))
             self.unread.pop(key, None)
+            self._left_views.discard(key)
+            for left in self._left_views:
+                self.window.drop_view(left)
+            self._left_views.clear()
             if self._left_note is not None:
                 self.window.show(self._left_note)
                 self._left_note = None
@@ -213,10 +221,19 @@ class GuiFace:
             self.backlog.replay_starts(key)
             return
         if kind is RoomNoticeKind.YOU_LEFT and notice is not None and notice.room:
-            self.unread.pop(name_key(notice.room), None)
-            if name_key(notice.room) == self.window.current_key:
+            key = name_key(notice.room)
+            self.unread.pop(key, None)
+            if key in self._quiet_parts:
+                self._quiet_parts.discard(key)
+            elif key == self.window.current_key:
                 self._left_note = server_line(line, my_name, self.roster)
-                return
+            else:
+                self.window.show(server_line(line, my_name, self.roster))
+            self._left_views.add(key)
+            if key != self.window.current_key:
+                self.window.drop_view(key)
+                self._left_views.discard(key)
+            return
         if line.room is None:
             self.window.show(server_line(line, my_name, self.roster))
             return
@@ -234,9 +251,6 @@ class GuiFace:
         if not self.rooms.active:
             self.window.set_users(self.roster.names(), self.roster.me)
             return
-        for key in list(self.window.views):
-            if key != self.window.current_key and self.rooms.get(key) is None:
-                self.window.drop_view(key)
         self.window.set_rooms(
             [
                 (name, self.unread.get(name_key(name), 0), self.rooms.is_current(name))
@@ -271,6 +285,7 @@ class GuiFace:
         for room in others:
             self._command(f"/join {room}")
         if rooms and len(others) == len(rooms):
+            self._quiet_parts.add(home)
             self._command(f"/part {HOME_ROOM}")
         if current and others and name_key(current) != name_key(others[-1]):
             self._quiet.add(name_key(current))
@@ -346,6 +361,7 @@ class GuiFace:
             self._rejoin = (self.rooms.names(), self.rooms.current)
         self.rooms.clear()
         self._quiet.clear()
+        self._quiet_parts.clear()
         self.roster.clear()
         self.window.set_users([])
         if self._leaving:
