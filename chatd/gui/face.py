@@ -260,7 +260,7 @@ class GuiFace:
         room = self.rooms.get(self.rooms.current)
         if room is None:
             return
-        self.window.set_topic(f"{room.name}   {room.topic}" if room.topic else room.name)
+        self.window.set_topic(f"{room.name} — {room.topic}" if room.topic else room.name)
         self.window.set_users(room.member_names(), self.roster.me, title=f"In {room.name}")
 
     def _server_has_rooms(self, has_rooms: bool) -> None:

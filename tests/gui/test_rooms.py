@@ -117,10 +117,10 @@ async def test_the_topic_bar_and_members_follow_the_current_room(rooms_port, ope
     omar.send("/join #plans-t", "/topic ship on friday")
     await omar.expect("* omar set the topic of #plans-t: ship on friday")
     type_and_enter(gui, "/join #plans-t")
-    await until(lambda: gui.window.topic() == "#plans-t   ship on friday", "no topic shown")
+    await until(lambda: gui.window.topic() == "#plans-t — ship on friday", "no topic shown")
     assert gui.window.users() == ["omar", "tess"]
     omar.send("/topic ship on monday")
-    await until(lambda: gui.window.topic() == "#plans-t   ship on monday", "topic not updated")
+    await until(lambda: gui.window.topic() == "#plans-t — ship on monday", "topic not updated")
 
     gui.window.sidebar.leave_button.invoke()  # leaves the current room
     await until(lambda: rows(gui) == [("#lobby", 0, True)], lambda: f"rooms: {rows(gui)}")
