@@ -19,6 +19,7 @@ the next ``/who`` corrects, never proof.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
 import unicodedata
@@ -193,15 +194,8 @@ def classify(text: str, my_name: str | None = None) -> ServerLine:
     if text.startswith("#") and (marked := _MARKED.fullmatch(text)):
         inner = _classify_unmarked(marked[2], my_name)
         if inner.kind is not LineKind.OTHER:
-            return _replace_text(inner, text, room=marked[1])
+            return dataclasses.replace(inner, text=text, room=marked[1])
     return _classify_unmarked(text, my_name)
-
-
-def _replace_text(line: ServerLine, text: str, room: str) -> ServerLine:
-    return ServerLine(
-        text, line.kind, line.name, line.body, line.mentions_me, line.presence, room,
-        line.room_notice, line.receipt, line.stamp,
-    )  # fmt: skip
 
 
 def _classify_unmarked(text: str, my_name: str | None) -> ServerLine:
@@ -220,15 +214,11 @@ def _classify_unmarked(text: str, my_name: str | None) -> ServerLine:
         said = _CHAT.fullmatch(match[2]) or _ACTION.fullmatch(match[2])
         if said:
             line = _spoken(text, LineKind.HISTORY, said[1], said[2], my_name)
-            return _replace_stamp(line, match[1])
+            return dataclasses.replace(line, stamp=match[1])
         return ServerLine(text, LineKind.OTHER)
     if match := _CHAT.fullmatch(text):
         return _spoken(text, LineKind.CHAT, match[1], match[2], my_name)
     return ServerLine(text, LineKind.OTHER)
-
-
-def _replace_stamp(line: ServerLine, stamp: str) -> ServerLine:
-    return ServerLine(line.text, line.kind, line.name, line.body, line.mentions_me, stamp=stamp)
 
 
 def _classify_notice(text: str) -> ServerLine:

@@ -126,7 +126,8 @@ class RoomState:
             for heard in notice.names:
                 self._hear(heard)
             return
-        if name is None:
+        if name is None or not self.active:
+            # Before start() the server has no rooms: a /me can read like a room notice.
             return
         if kind is RoomNoticeKind.NOW_TALKING:
             entered = self._enter(name)

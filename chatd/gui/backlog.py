@@ -75,6 +75,10 @@ class Backlog:
         self.flush()
         self._replay = (view, [])
 
+    def forget_room(self, room: str) -> None:
+        """We left ``room``: a view made for it later starts paging afresh."""
+        self._complete.discard(name_key(room))
+
     def forget(self) -> None:
         """The connection is gone: no answer or replay is coming any more."""
         self.flush()

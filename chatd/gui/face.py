@@ -97,6 +97,8 @@ class GuiFace:
         self._left_views: set[str] = set()
         #: Rooms left by the window itself (rejoining): their "You left" is not shown.
         self._quiet_parts: set[str] = set()
+        #: Whether the answer to the window's own ``/topic`` is still to come (not shown).
+        self._quiet_topic = False
         self.client: ChatClientProtocol | None = None
         self.outgoing = Outgoing()
         #: Fires None once the person has left and the window may close.
@@ -200,6 +202,9 @@ class GuiFace:
 
     def _route(self, line: ServerLine, my_name: str | None) -> None:
         """Show ``line`` in its room's view: a marked line in its room's, others in the current."""
+        if not self.rooms.active:
+            self.window.show(server_line(line, my_name, self.roster))
+            return
         notice = line.room_notice
         kind = notice.kind if notice is not None else None
         if kind is RoomNoticeKind.NOW_TALKING and notice is not None and notice.room:
@@ -220,9 +225,13 @@ class GuiFace:
                 self.window.show(server_line(line, my_name, self.roster))
             self.backlog.replay_starts(key)
             return
+        if kind is RoomNoticeKind.TOPIC and self._quiet_topic:
+            self._quiet_topic = False  # the topic bar shows it
+            return
         if kind is RoomNoticeKind.YOU_LEFT and notice is not None and notice.room:
             key = name_key(notice.room)
             self.unread.pop(key, None)
+            self.backlog.forget_room(notice.room)
             if key in self._quiet_parts:
                 self._quiet_parts.discard(key)
             elif key == self.window.current_key:
@@ -279,9 +288,11 @@ class GuiFace:
         others = [room for room in rooms if name_key(room) != home]
         if not rooms or len(others) < len(rooms):
             # "Now talking in" lists who is here, "/topic" tells the topic: the home room's
-            # membership is not new, so the server sends neither by itself.
+            # membership is not new, so the server sends neither by itself.  The person did not
+            # ask: the answers fill the people list and the topic bar, not the view.
+            self._quiet.add(home)
             self._command(f"/join {HOME_ROOM}")
-            self._command("/topic")
+            self._quiet_topic = self._command("/topic")
         for room in others:
             self._command(f"/join {room}")
         if rooms and len(others) == len(rooms):
@@ -293,19 +304,30 @@ class GuiFace:
         self._rooms_changed()
 
     def _show_own(self, typed: str) -> None:
-        """Show a line we send as the others see it; with receipts, as waiting for one."""
+        """Show a line we send as the others see it; with receipts, as waiting for one.
+
+        ``/to #room TEXT`` says TEXT in another room of ours: it is shown in that room's view.
+        """
         my_name = self.client.name if self.client else None
-        mine = own_line(typed, my_name)
+        room, key, said_as = self.rooms.current, self.window.current_key, typed
+        word, _, rest = typed.strip().partition(" ")
+        if word.casefold() == "/to" and self.rooms.active:
+            room, _, text = rest.strip().partition(" ")
+            key = name_key(room)
+            # The server says TEXT as it is: as an own line, a leading "/" is doubled.
+            said_as = "/" + text if text.startswith("/") else text
+            if self.rooms.get(room) is None or key not in self.window.views or not text:
+                return
+        mine = own_line(said_as, my_name)
         if not mine:
             return
-        room = self.rooms.current
         if not room or self.client is None or not self.client.has_rooms:
             self.window.show(mine)
             return
-        view = self.window.current
+        view = self.window.views[key]
         waiting = [(piece, (*tags, PENDING)) for piece, tags in mine]
-        mark = view.show_marked(waiting, own_said(typed, my_name), receipt_mark("pending"))
-        self.pending.sent(room, Waiting(self.window.current_key, mark))
+        mark = view.show_marked(waiting, own_said(said_as, my_name), receipt_mark("pending"))
+        self.pending.sent(room, Waiting(key, mark))
 
     def _confirmed(self, room: str) -> None:
         waiting = self.pending.confirmed(room)
@@ -362,6 +384,7 @@ class GuiFace:
         self.rooms.clear()
         self._quiet.clear()
         self._quiet_parts.clear()
+        self._quiet_topic = False
         self.roster.clear()
         self.window.set_users([])
         if self._leaving:

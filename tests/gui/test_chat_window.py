@@ -96,8 +96,10 @@ async def test_the_user_list_follows_joins_leaves_renames_and_who(
     """The list is the current room's, kept current by notices; /who #room sets it right again."""
     gui = open_gui(server_port, "una")
     await shown(gui, WELCOME.format("una"))
-    await until(lambda: gui.window.users() == ["una"], "the lobby's list not filled")
-    assert gui.window.users_label.cget("text") == "In #lobby (1)"
+    await until(
+        lambda: gui.window.users_label.cget("text") == "In #lobby (1)", "no list of the lobby"
+    )
+    assert gui.window.users() == ["una"]
 
     ben = live_peers(server_port)
     ben.peer.join("ben")

@@ -295,3 +295,20 @@ async def test_reconnecting_rejoins_the_rooms(daemon, open_gui, live_peers):
     await until(lambda: "#lobby" not in gui.window.views, "the lobby's view stayed")
     assert lines_of(gui).count("remy: said before the restart") == 1
     assert "* You left #lobby" not in lines_of(gui)  # the window's own part is not news
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_line_said_in_another_room_shows_in_its_view(rooms_port, open_gui, live_peers):
+    """``/to #room TEXT`` shows our line in that room's view, confirmed by its own receipt."""
+    gui = open_gui(rooms_port, "tobi")
+    await in_rooms(gui, "tobi")
+    kim = live_peers(rooms_port)
+    kim.peer.join("kim")
+    type_and_enter(gui, "/join #side-t")
+    await until(lambda: gui.window.current_key == "#side-t", "no switch to #side-t")
+    type_and_enter(gui, "/to #lobby over here")
+    await kim.expect("tobi: over here")
+    lobby = gui.window.views["#lobby"]
+    assert lobby.texts()[-1] == "tobi: over here"
+    assert "tobi: over here" not in lines_of(gui)
+    await until(lambda: lobby.text.get("end-1c linestart", "end-1c").endswith("✓"), "no ✓")
