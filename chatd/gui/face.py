@@ -114,9 +114,6 @@ class GuiFace:
         if self._live or self._leaving:
             return
         self.window.hide_banner()
-        if self._rejoin[0]:
-            # The new connection starts in the home room: its replay goes to the home's view.
-            self.window.show_view(name_key(HOME_ROOM))
         self.window.show(status_line(f"Connecting to {self.address} as {self.name} ..."))
         # The prompt is answered with our name; "Connecting ... as NAME" already says so.
         client = ChatClientProtocol(
@@ -183,6 +180,9 @@ class GuiFace:
         if line.kind is LineKind.RECEIPT and line.receipt is not None:
             self._confirmed(line.receipt.room)
             return
+        if line.kind is LineKind.WELCOME and self._rejoin[0]:
+            # A new connection starts in the home room: its replay goes to the home's view.
+            self.window.show_view(name_key(HOME_ROOM))
         roster_changed = self.roster.apply(line)
         rooms_changed = self.rooms.apply(line)
         if not self.backlog.take(line):
