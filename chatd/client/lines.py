@@ -36,6 +36,7 @@ __all__ = [
     "classify",
     "find_mentions",
     "name_key",
+    "too_long_limit",
 ]
 
 PROMPT_TEXT = "* Please enter a username:"
@@ -57,6 +58,7 @@ _ONLINE = re.compile(r"\* Online \((\d+)\): (.*)")
 _MARKED = re.compile(rf"{_ROOM} (.*)")
 _RECEIPT = re.compile(rf"\+ (\d+) {_ROOM} (\S+)")
 _ROOM_LISTED = re.compile(rf"{_ROOM} \(\d+\)")
+_TOO_LONG = re.compile(r"line too long \(limit (\d+) bytes\)")
 
 
 class LineKind(enum.Enum):
@@ -179,6 +181,13 @@ class ServerLine:
 def name_key(name: str) -> str:
     """How the server compares names and rooms: NFKC, then case folded."""
     return unicodedata.normalize("NFKC", name).casefold()
+
+
+def too_long_limit(line: ServerLine) -> int | None:
+    """For ``! line too long (limit N bytes)``, the limit N: the line we sent was not taken."""
+    if line.kind is LineKind.ERROR and (match := _TOO_LONG.fullmatch(line.body)):
+        return int(match[1])
+    return None
 
 
 def find_mentions(text: str, name: str | None) -> list[tuple[int, int]]:

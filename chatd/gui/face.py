@@ -26,7 +26,7 @@ from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from chatd.client.connection import ServerAddress, cannot_connect, client_endpoint, is_tls_failure
-from chatd.client.lines import LineKind, RoomNoticeKind, ServerLine, name_key
+from chatd.client.lines import LineKind, RoomNoticeKind, ServerLine, name_key, too_long_limit
 from chatd.client.outgoing import Outgoing
 from chatd.client.protocol import (
     SILENCE_SECONDS,
@@ -180,6 +180,9 @@ class GuiFace:
         if line.kind is LineKind.RECEIPT and line.receipt is not None:
             self._confirmed(line.receipt.room)
             return
+        limit = too_long_limit(line)
+        if limit is not None:
+            self._refused(limit)
         if line.kind is LineKind.WELCOME and self._rejoin[0]:
             # A new connection starts in the home room: its replay goes to the home's view.
             self.window.show_view(name_key(HOME_ROOM))
@@ -327,13 +330,21 @@ class GuiFace:
         view = self.window.views[key]
         waiting = [(piece, (*tags, PENDING)) for piece, tags in mine]
         mark = view.show_marked(waiting, own_said(said_as, my_name), receipt_mark("pending"))
-        self.pending.sent(room, Waiting(key, mark))
+        size = len(typed.encode("utf-8", "replace"))
+        self.pending.sent(room, Waiting(key, mark, size))
 
     def _confirmed(self, room: str) -> None:
         waiting = self.pending.confirmed(room)
         view = self.window.views.get(waiting.view) if waiting else None
         if waiting is not None and view is not None:
             view.mark(waiting.mark, receipt_mark("delivered"), remove_tag=PENDING)
+
+    def _refused(self, limit: int) -> None:
+        """The server refused a line longer than ``limit`` bytes: if ours was waiting, say so."""
+        waiting = self.pending.refused_as_too_long(limit)
+        view = self.window.views.get(waiting.view) if waiting else None
+        if waiting is not None and view is not None:
+            view.mark(waiting.mark, receipt_mark("refused"))
 
     def _command(self, line: str) -> bool:
         """Send a command of the window's own; False when there is no connection for it."""

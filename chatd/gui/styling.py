@@ -51,6 +51,7 @@ RECEIPT_MARKS: dict[str, Segment] = {
     "pending": ("  …", (RECEIPT,)),
     "delivered": ("  ✓", (RECEIPT,)),
     "unconfirmed": ("  ✗ not confirmed", (RECEIPT, UNCONFIRMED)),
+    "refused": ("  ✗ not sent", (RECEIPT, UNCONFIRMED)),
 }
 
 #: How each tag looks, as Tk text tag options; the window turns the font names into fonts.
@@ -150,7 +151,7 @@ def own_said(typed: str, my_name: str | None) -> str | None:
 
 
 def receipt_mark(state: str) -> Segment:
-    """The mark after our own line: ``pending``, ``delivered`` or ``unconfirmed``."""
+    """The mark after our own line: ``pending``, ``delivered``, ``unconfirmed`` or ``refused``."""
     return RECEIPT_MARKS[state]
 
 

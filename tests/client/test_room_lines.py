@@ -12,6 +12,7 @@ from chatd.client.lines import (
     RoomNotice,
     RoomNoticeKind,
     classify,
+    too_long_limit,
 )
 
 
@@ -121,3 +122,10 @@ def test_history_lines_today_and_older(text, stamp, name, body):
     """History lines carry ``[HH:MM] `` today and ``[YYYY-MM-DD HH:MM] `` before."""
     line = classify(text)
     assert (line.kind, line.stamp, line.name, line.body) == (LineKind.HISTORY, stamp, name, body)
+
+
+def test_the_limit_of_a_line_too_long():
+    """The refusal of a line too long names the limit; other errors have none."""
+    assert too_long_limit(classify("! line too long (limit 60 bytes)")) == 60
+    assert too_long_limit(classify("! no such room: #x")) is None
+    assert too_long_limit(classify("bob: ! line too long (limit 60 bytes)")) is None

@@ -44,3 +44,14 @@ def test_receipts_confirm_the_oldest_waiting_line_of_their_room():
     assert len(pending) == 2
     assert pending.drop_all() == [second, other]
     assert len(pending) == 0
+
+
+def test_a_line_refused_as_too_long_waits_no_more():
+    """The refusal names the limit: the waiting line longer than it is the one refused."""
+    pending = PendingLines()
+    short, long = Waiting("#dev", "m1", 10), Waiting("#dev", "m2", 90)
+    pending.sent("#dev", short)
+    pending.sent("#dev", long)
+    assert pending.refused_as_too_long(60) == long
+    assert pending.refused_as_too_long(60) is None
+    assert pending.confirmed("#dev") == short

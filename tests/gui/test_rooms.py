@@ -312,3 +312,26 @@ async def test_a_line_said_in_another_room_shows_in_its_view(rooms_port, open_gu
     assert lobby.texts()[-1] == "tobi: over here"
     assert "tobi: over here" not in lines_of(gui)
     await until(lambda: lobby.text.get("end-1c linestart", "end-1c").endswith("✓"), "no ✓")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_line_refused_as_too_long_is_marked_not_sent(daemon, open_gui, live_peers):
+    """The server's refusal of a line too long marks that line, and the next line is confirmed."""
+    port = daemon("chatd", "--listen", f"tcp:0:{LOCAL}", "--max-line-length", "60").ports()[0]
+    gui = open_gui(port, "lena")
+    await in_rooms(gui, "lena")
+    text = gui.window.text
+    type_and_enter(gui, "x" * 80)
+    type_and_enter(gui, "short enough")
+    await shown_line(gui, "! line too long (limit 60 bytes)")
+    long_line = lines_of(gui).index("lena: " + "x" * 80) + 1
+    await until(
+        lambda: text.get(f"{long_line}.0", f"{long_line}.end").endswith("✗ not sent"),
+        "the refused line is not marked",
+    )
+    short = lines_of(gui).index("lena: short enough") + 1
+    await until(lambda: text.get(f"{short}.0", f"{short}.end").endswith("✓"), "no ✓")
+
+
+async def shown_line(face, line: str) -> None:
+    await until(lambda: line in lines_of(face), lambda: f"{line!r} not in {lines_of(face)}")
