@@ -76,6 +76,10 @@ class RoomState:
         """The rooms we are in, sorted ignoring case."""
         return sorted((room.name for room in self._rooms.values()), key=name_key)
 
+    def everyone(self) -> list[str]:
+        """Everyone in any of our rooms (a name may appear once per room)."""
+        return [name for room in self._rooms.values() for name in room.members.values()]
+
     def heard(self) -> list[str]:
         """Every room name we have seen: ours, the ``/rooms`` list's and marked lines'."""
         return sorted(self._heard.values(), key=name_key)

@@ -235,12 +235,9 @@ class TerminalFace(TerminalProtocol):
         """Tab: complete the word before the cursor; list the choices when there are several."""
         if self._question is not None:
             return
+        names = self.roster.names() + self.rooms.everyone()
         done = complete(
-            self.input.text,
-            self.input.cursor,
-            self.roster.names(),
-            self.rooms.heard(),
-            has_rooms=self.rooms.active,
+            self.input.text, self.input.cursor, names, self.rooms.heard(), self.rooms.active
         )
         self.input.text, self.input.cursor = done.text, done.cursor
         if done.choices:

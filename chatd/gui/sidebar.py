@@ -122,6 +122,8 @@ class Sidebar:
                 self.room_list.itemconfigure(index, foreground=UNREAD_FOREGROUND)
             else:
                 self.room_list.insert("end", f"  {name}")
+        # The server refuses to let anyone leave their only room: do not offer it.
+        self.leave_button.state(["!disabled"] if len(rows) > 1 else ["disabled"])
 
     def rooms(self) -> list[RoomRow]:
         return list(self._rows)

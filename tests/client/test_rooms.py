@@ -77,3 +77,9 @@ def test_room_names_heard_of_are_kept_for_completion():
     rooms = fed("* Rooms (2): #dev (3), #ops (1)", "#news bob: hi")
     assert rooms.heard() == ["#dev", "#lobby", "#news", "#ops"]
     assert rooms.names() == ["#lobby"]
+
+
+def test_everyone_in_our_rooms():
+    """The members of all our rooms, for completing names that only a room notice mentioned."""
+    rooms = fed("* Now talking in #dev (2 here: alice, bob)", "* carol has joined #dev")
+    assert sorted(rooms.everyone()) == ["alice", "bob", "carol"]

@@ -75,6 +75,7 @@ async def test_rooms_switch_count_unread_and_leave(rooms_port, open_gui, live_pe
     )
     assert "* Now talking in #dev-rita (1 here: rita)" in lines_of(gui)
     assert gui.window.topic() == "#dev-rita"
+    assert gui.window.sidebar.leave_button.instate(["!disabled"])
     assert gui.window.users() == ["rita"]
     assert gui.window.users_label.cget("text") == "In #dev-rita (1)"
 
@@ -104,6 +105,7 @@ async def test_rooms_switch_count_unread_and_leave(rooms_port, open_gui, live_pe
     sidebar.room_menu.invoke(0)
     await until(lambda: rows(gui) == [("#lobby", 0, True)], lambda: f"rooms: {rows(gui)}")
     assert "#dev-rita" not in gui.window.views
+    assert gui.window.sidebar.leave_button.instate(["disabled"])  # one cannot leave one's last
     assert lines_of(gui)[-1] == "* You left #dev-rita"
 
 
