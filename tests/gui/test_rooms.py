@@ -153,7 +153,10 @@ async def test_history_pages_back_without_jumping(rooms_port, open_gui, live_pee
     """Scrolling to the top asks for older lines, puts them above and keeps the view in place."""
     hana = live_peers(rooms_port)
     hana.peer.join("hana")
-    hana.send("/join #archive-h", *(f"old line {number}" for number in range(80)))
+    hana.send(
+        "/join #archive-h", *(f"old line {number}" for number in range(80)), "/who #archive-h"
+    )
+    await hana.expect("* In #archive-h (1): hana")  # answered after all 80 lines are said
     gui = open_gui(rooms_port, "hugo")
     await in_rooms(gui, "hugo")
     type_and_enter(gui, "/join #archive-h")
