@@ -128,8 +128,7 @@ class MessageView:
         return name
 
     def mark(self, name: str, mark: Segment, remove_tag: str | None = None) -> None:
-        """Replace the mark called ``name`` (if its line is still here), and drop ``remove_tag``
-        from that line."""
+        """Replace the mark called ``name`` if its line is still here; drop ``remove_tag`` there."""
         ranges = self.text.tag_ranges(name)
         if not ranges:
             return

@@ -150,8 +150,7 @@ class ChatWindow:
             view.frame.grid()
 
     def rename_view(self, old: str, new: str) -> None:
-        """The view called ``old`` is called ``new`` from now on (the first view, once rooms
-        are known, becomes the home room's)."""
+        """Call the view ``old`` ``new`` (the first view becomes the home room's, say)."""
         if old in self.views and new not in self.views:
             self.views[new] = self.views.pop(old)
             if self.current_key == old:
