@@ -6,8 +6,9 @@ Run from a checkout with chatd installed in the environment (needs Xvfb, no wind
 
 It starts ``Xvfb`` with its framebuffer in a scratch directory (``-fbdir``), the installed
 ``twistd chatd`` on a free loopback port, an ``nc``-style raw socket (nora and carol) and a piped
-``chatd-client`` (ben), opens the GUI as alice in this process, plays a short conversation, and
-crops the window out of the framebuffer (an XWD file) into a PNG.  Standard library only: the
+``chatd-client`` (ben), opens the GUI as alice in this process, plays a short conversation in
+two rooms (``#lobby`` and ``#design``, which has a topic), and crops the window out of the
+framebuffer (an XWD file) into a PNG.  Standard library only: the
 XWD is read and the PNG written here, so neither ImageMagick nor xwd is needed.  Every process
 it starts is stopped by its PID.
 """
@@ -28,7 +29,7 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "chatd-gui.png"
 BIN = Path(sys.executable).parent
-WIDTH, HEIGHT = 820, 520
+WIDTH, HEIGHT = 900, 560
 WAIT = 10.0
 
 
@@ -123,7 +124,7 @@ async def converse(reactor, port: int, folder: str) -> None:
         await task.deferLater(reactor, seconds)
 
     def view() -> list[str]:
-        return face.window.text.get("1.0", "end-1c").split("\n")
+        return face.window.current.texts()
 
     async def shown(text: str) -> None:
         deadline = time.monotonic() + WAIT
@@ -145,6 +146,8 @@ async def converse(reactor, port: int, folder: str) -> None:
         ben.stdin.write(b"morning nora, the coffee machine is fixed\n")
         ben.stdin.flush()
         await pause()
+        nora.say("/join #design", "/topic Mockups for the new window, due Friday")
+        await pause()
 
         root = tkinter.Tk(className="chatd-gui")
         root.geometry(f"{WIDTH}x{HEIGHT}+0+0")
@@ -158,26 +161,34 @@ async def converse(reactor, port: int, folder: str) -> None:
             face.window.entry.insert(0, text)
             face.window.send()
 
-        ben.stdin.write(b"hi alice, welcome to the new window!\n")
-        ben.stdin.flush()
-        await shown("ben: hi alice, welcome to the new window!")
-        type_line("thanks ben! it keeps up with who is here")
+        await pause(0.5)
+        face.window.sidebar.join_entry.delete(0, "end")
+        face.window.sidebar.join_entry.insert(0, "#design")
+        face.window.sidebar.join_button.invoke()
+        await shown("* Now talking in #design (2 here: alice, nora)")
+        nora.say("alice, every room has its own view now")
+        await shown("nora: alice, every room has its own view now")
+        type_line("nice, and the list on the right counts what I missed")
         await pause()
         nora.say("/me waves at alice")
         await shown("* nora waves at alice")
         carol = Peer(port, "carol")
-        await shown("* carol has joined the chat")
+        await pause()
+        carol.say("/join #design")
+        await shown("* carol has joined #design")
         carol.say(
             "long lines wrap at word boundaries, so a pasted paragraph stays readable "
             "however narrow the window is made"
         )
         await pause()
-        nora.say("/msg alice lunch at noon?")
-        await shown("[private] nora: lunch at noon?")
+        ben.stdin.write(b"lunch at noon, anyone?\n")
+        ben.stdin.flush()
+        carol.say("/to #lobby count me in")
+        nora.say("/msg alice want to review the mockups after lunch?")
+        await shown("[private] nora: want to review the mockups after lunch?")
         type_line("/msg nora sure, see you there")
         await shown("[private to nora] sure, see you there")
-        type_line("/msg dave are you around?")
-        await shown("! no such user: dave")
+        await pause(0.5)
         face.window.entry.insert(0, "see you all at")
         face.window.entry.focus_force()
         root.event_generate("<Motion>", warp=True, x=WIDTH + 100, y=HEIGHT + 100)  # pointer away

@@ -165,6 +165,9 @@ async def _chat(
         ),
         on_silence=None if address.tls else lambda s: face.show_note(no_answer_hint(address, s)),
         silence_seconds=silence_seconds,
+        # A script's output is the server's lines, unchanged: only a person's terminal asks.
+        rooms_probe=False if isinstance(face, TerminalFace) else None,
+        on_rooms=face.server_has_rooms if isinstance(face, TerminalFace) else None,
     )
     face.attach(client)
     not_connected: list[Failure] = []

@@ -1,4 +1,4 @@
-"""The client core: one connection to a chatd server, speaking wire protocol v1, for any face.
+"""The client core: one connection to a chatd server, speaking wire protocol v1 or v2, for any face.
 
 A face (the terminal today, a GUI later) hands the core what the person typed with
 :meth:`ChatClientProtocol.send`, :meth:`~ChatClientProtocol.quit` and
@@ -8,6 +8,11 @@ the Deferred :meth:`~ChatClientProtocol.connect_to` returns, each *line* is a ``
 and *lost* is :attr:`ChatClientProtocol.finished`, which fires with None when the server closed
 the connection after our ``<quit>``, and fails with one of the :class:`ClientStopped` exceptions
 otherwise.
+
+A face that shows rooms asks the core to find out whether the server has them (``rooms_probe``):
+right after the welcome the core sends ``/receipts on`` (or ``off``).  A v2 server answers
+``* Receipts are on``, a v1 server ``! unknown command: /receipts ...``; either answer is hidden
+(the person did not ask) and reported through ``on_rooms(has_rooms)``.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from twisted.internet.protocol import connectionDone
 from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 
-from chatd.client.lines import LineKind, ServerLine, classify
+from chatd.client.lines import LineKind, RoomNoticeKind, ServerLine, classify
 from chatd.client.secret import password_wanted
 
 __all__ = [
@@ -120,7 +125,9 @@ class ChatClientProtocol(LineReceiver):
     server's lines, unchanged.  ``on_name_refused(name, reason)`` is called when the server
     refuses ``name`` and the person may type another.  ``on_silence(seconds)`` is called once if
     the server sends nothing at all for ``silence_seconds`` after the connection opens; the
-    connection stays open.
+    connection stays open.  With ``rooms_probe`` set to True or False, receipts are switched on
+    or off right after the welcome, before any held line, and ``on_rooms(has_rooms)`` says how
+    the server answered (see the module's docstring).
     """
 
     delimiter = b"\n"
@@ -140,6 +147,8 @@ class ChatClientProtocol(LineReceiver):
         on_name_refused: Callable[[str, str], None] | None = None,
         on_silence: Callable[[float], None] | None = None,
         silence_seconds: float = SILENCE_SECONDS,
+        rooms_probe: bool | None = None,
+        on_rooms: Callable[[bool], None] | None = None,
     ) -> None:
         self.view = view
         self.clock = clock
@@ -153,6 +162,11 @@ class ChatClientProtocol(LineReceiver):
         self._on_silence = on_silence
         self._silence_seconds = silence_seconds
         self._silence: IDelayedCall | None = None
+        self._rooms_probe = rooms_probe
+        self._on_rooms = on_rooms
+        self._probing = False
+        #: Whether the server has rooms (protocol v2): None until the probe is answered.
+        self.has_rooms: bool | None = None
         #: Fires None after a clean goodbye; fails with a :class:`ClientStopped` otherwise.
         self.finished: defer.Deferred[None] = defer.Deferred()
         self._connected = False
@@ -237,7 +251,8 @@ class ChatClientProtocol(LineReceiver):
         if data.endswith(b"\r"):
             data = data[:-1]
         line = classify(data.decode("utf-8", "replace"), self.name)
-        if line.kind is LineKind.WELCOME and not self._welcomed:
+        first_welcome = line.kind is LineKind.WELCOME and not self._welcomed
+        if first_welcome:
             self._welcomed = True
             self._hold_until_welcome = False
             self.name = line.name
@@ -249,13 +264,23 @@ class ChatClientProtocol(LineReceiver):
         answer = (
             self._asked_name if line.kind is LineKind.PROMPT and not self._name_answered else None
         )
-        if not (answer and self._hide_answered_prompt):
+        probe_answer = self._probing and self._answers_probe(line)
+        if not (answer and self._hide_answered_prompt) and not probe_answer:
             self.view.show_line(line)
         if answer:
             self._name_answered = True
             self._write(answer)
-        elif line.kind is LineKind.WELCOME and self._held:
-            self._send_held()
+        elif probe_answer:
+            self._probing = False
+            self.has_rooms = line.kind is not LineKind.ERROR
+            if self._on_rooms is not None:
+                self._on_rooms(self.has_rooms)
+        elif first_welcome:
+            if self._rooms_probe is not None and not self._quit_sent:
+                self._probing = True
+                self._write(f"/receipts {'on' if self._rooms_probe else 'off'}")
+            if self._held:
+                self._send_held()
         elif line.kind is LineKind.ERROR and self._name_answered and not self._welcomed:
             self._name_refused(line.body)
         elif password_wanted(line.text):
@@ -295,6 +320,14 @@ class ChatClientProtocol(LineReceiver):
         held, self._held = self._held, []
         for line in held:
             self._write(line)
+
+    @staticmethod
+    def _answers_probe(line: ServerLine) -> bool:
+        """Whether ``line`` is a v2 server's or a v1 server's answer to ``/receipts``."""
+        notice = line.room_notice
+        if line.room is None and notice is not None and notice.kind is RoomNoticeKind.RECEIPTS:
+            return True
+        return line.kind is LineKind.ERROR and line.body.startswith("unknown command: /receipts")
 
     def _name_refused(self, reason: str) -> None:
         """The server said ``! REASON`` to the name we answered the prompt with."""

@@ -1,5 +1,8 @@
 """How a server line looks on a terminal: printable text, and ANSI colours by line kind.
 
+A line of a room that is not the current one keeps its ``#room`` mark, drawn in a colour of
+that room's own: the same room always gets the same colour, in every run.
+
 Pure functions, so the look is tested without a terminal.  Colours follow https://no-color.org:
 they are used only when standard output is a terminal, ``NO_COLOR`` is unset or empty, and
 ``TERM`` is not ``dumb``.
@@ -8,17 +11,30 @@ they are used only when standard output is a terminal, ``NO_COLOR`` is unset or 
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Mapping
 
-from chatd.client.lines import LineKind, ServerLine, find_mentions
+from chatd.client.lines import LineKind, ServerLine, find_mentions, name_key
 
-__all__ = ["for_terminal", "styled", "use_colour"]
+__all__ = ["ROOM_COLOURS", "for_terminal", "room_colour", "styled", "use_colour"]
 
 RESET = "\x1b[0m"
 DIM = "\x1b[2m"
 RED = "\x1b[31m"
 PRIVATE = "\x1b[1;35m"  # bold magenta
 MENTION = "\x1b[1;33m"  # bold yellow, for your own name in others' words
+
+#: The colours a room's mark may get: none of them is the errors' red or the private magenta.
+ROOM_COLOURS = (
+    "\x1b[36m",  # cyan
+    "\x1b[32m",  # green
+    "\x1b[33m",  # yellow
+    "\x1b[34m",  # blue
+    "\x1b[96m",  # bright cyan
+    "\x1b[92m",  # bright green
+    "\x1b[93m",  # bright yellow
+    "\x1b[94m",  # bright blue
+)
 
 _STYLES = {
     LineKind.ERROR: RED,
@@ -44,11 +60,24 @@ def styled(line: ServerLine, colour: bool, my_name: str | None = None) -> str:
     """``line`` as shown on a terminal: controls removed and, with ``colour``, its kind's colour.
 
     Notices are dim, errors red, private messages bold magenta; in somebody else's words that
-    mention you (``my_name``), your name stands out.
+    mention you (``my_name``), your name stands out.  A room's mark has the room's colour.
     """
     text = for_terminal(line.text)
     if not colour:
         return text
+    if line.room is not None:
+        mark = for_terminal(line.room)
+        rest = _styled_kind(line, text[len(mark) + 1 :], my_name)
+        return f"{room_colour(line.room)}{mark}{RESET} {rest}"
+    return _styled_kind(line, text, my_name)
+
+
+def room_colour(room: str) -> str:
+    """The colour of ``room``'s mark: chosen by the room's name key, so stable across runs."""
+    return ROOM_COLOURS[zlib.crc32(name_key(room).encode()) % len(ROOM_COLOURS)]
+
+
+def _styled_kind(line: ServerLine, text: str, my_name: str | None) -> str:
     if line.kind.is_notice:
         return f"{DIM}{text}{RESET}"
     if line.kind in _STYLES:

@@ -5,8 +5,12 @@ Used when standard input and output are both a terminal.  The terminal is put in
 into keys, and :class:`TerminalFace` keeps the line being typed in an
 :class:`~chatd.client.editor.InputLine`: each server line is printed above the input row, which
 is then redrawn with the half-typed text and the cursor where they were.  Up and Down recall
-earlier lines; Ctrl-D on an empty line, Ctrl-C, ``<quit>`` and ``/quit`` leave, and a second
-Ctrl-C stops without waiting for the server's goodbye.
+earlier lines; Tab completes command words, room names and usernames
+(:mod:`chatd.client.completion`); Ctrl-D on an empty line, Ctrl-C, ``<quit>`` and ``/quit``
+leave, and a second Ctrl-C stops without waiting for the server's goodbye.
+
+On a server with rooms the prompt names the current room (``alice #dev> ``); the face asks the
+core to find out (``rooms_probe``), keeping receipts off as they are by default.
 
 We use insults for keys but not :mod:`twisted.conch.recvline` for editing: ``RecvLine`` accepts
 ASCII keys only (it drops every non-ASCII key press with a logged warning), resets the whole
@@ -26,11 +30,14 @@ from twisted.internet import defer
 from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
 
+from chatd.client.completion import complete
 from chatd.client.editor import CLEAR_ROW, InputLine, draw_above, draw_input
 from chatd.client.lines import ServerLine
 from chatd.client.outgoing import Outgoing
 from chatd.client.protocol import ChatClientProtocol
 from chatd.client.render import DIM, RESET, for_terminal, styled
+from chatd.client.rooms import RoomState
+from chatd.client.roster import Roster
 from chatd.client.secret import password_wanted
 
 __all__ = ["TerminalFace", "raw_terminal", "terminal_width"]
@@ -78,12 +85,17 @@ class TerminalFace(TerminalProtocol):
 
     #: A person is there to type another name if the server refuses one.
     interactive = True
+    #: Find out whether the server has rooms, leaving receipts off (see ChatClientProtocol).
+    rooms_probe: bool | None = False
 
     def __init__(self, colour: bool = False, width: Callable[[], int] = terminal_width) -> None:
         self.colour = colour
         self.width = width
         self.input = InputLine()
         self.outgoing = Outgoing()
+        #: Who is online and which rooms we are in, for the prompt and for Tab.
+        self.roster = Roster()
+        self.rooms = RoomState()
         self._question: tuple[str, defer.Deferred[str | None]] | None = None
         #: While a password is typed (after the server asked for one: never drawn, never kept
         #: in the history), the line that was being typed before, and its cursor.
@@ -111,17 +123,27 @@ class TerminalFace(TerminalProtocol):
 
     @property
     def prompt(self) -> str:
-        """``NAME> `` once the server has welcomed us, ``> `` before; or the open question."""
+        """``NAME #room> `` (``NAME> `` without rooms) welcomed, else ``> ``; or a question."""
         if self._question is not None:
             return self._question[0]
         if self._secret is not None:
             return "password (not shown)> "
         name = self.client.name if self.client is not None else None
-        return f"{name}> " if name else "> "
+        if not name:
+            return "> "
+        return f"{name} {self.rooms.current}> " if self.rooms.current else f"{name}> "
 
     # The core's side
 
+    def server_has_rooms(self, has_rooms: bool) -> None:
+        """The core's answer to the rooms probe: with rooms, we are in the home room."""
+        if has_rooms:
+            self.rooms.start()
+            self._redraw()
+
     def show_line(self, line: ServerLine) -> None:
+        self.roster.apply(line)
+        self.rooms.apply(line)
         name = self.client.name if self.client is not None else None
         if password_wanted(line.text) and self._secret is None:
             self._secret = (self.input.text, self.input.cursor)
@@ -174,6 +196,7 @@ class TerminalFace(TerminalProtocol):
             _ctrl("U"): self.input.erase_to_start,
             _ctrl("W"): self.input.erase_word,
             _ctrl("L"): lambda: None,  # just redraw
+            b"\t": self._complete,
             _ctrl("C"): self._give_up,
             _ctrl("D"): self._ctrl_d,
         }
@@ -225,6 +248,21 @@ class TerminalFace(TerminalProtocol):
             # Keep what was said in the scrollback, as an ordinary terminal would.
             self._write(draw_above(f"{prompt}{line}", self.prompt, self.input, self.width()))
             self.outgoing.send(line)
+
+    def _complete(self) -> None:
+        """Tab: complete the word before the cursor; list the choices when there are several."""
+        if self._question is not None:
+            return
+        names = self.roster.names() + self.rooms.everyone()
+        done = complete(
+            self.input.text, self.input.cursor, names, self.rooms.heard(), self.rooms.active
+        )
+        self.input.text, self.input.cursor = done.text, done.cursor
+        if done.choices:
+            listed = for_terminal("  ".join(done.choices))
+            if self.colour:
+                listed = f"{DIM}{listed}{RESET}"
+            self._write(draw_above(listed, self.prompt, self.input, self.width()))
 
     def _ctrl_d(self) -> None:
         if self.input.text:

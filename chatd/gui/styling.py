@@ -6,7 +6,7 @@ is drawn.  Notices, errors, private messages and actions each have a tag of thei
 person's own name is marked wherever it appears as a speaker or in somebody else's words.
 
 Protocol v1 sends a ``/me`` action as ``* NAME ACTION``, like any notice; a notice whose first
-word is somebody online (see :class:`~chatd.gui.roster.Roster`) is taken as an action.  The
+word is somebody online (see :class:`~chatd.client.roster.Roster`) is taken as an action.  The
 server reserves the first words of its own notices as names, so no real notice is mistaken.
 """
 
@@ -14,11 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Container
 
-from chatd.client.lines import LineKind, ServerLine, find_mentions
+from chatd.client.lines import LineKind, ServerLine, find_mentions, name_key
 from chatd.client.protocol import is_quit_command
-from chatd.gui.roster import name_key
 
-__all__ = ["TAG_LOOKS", "Segment", "own_line", "server_line", "status_line"]
+__all__ = [
+    "TAG_LOOKS",
+    "Segment",
+    "is_action",
+    "own_line",
+    "own_said",
+    "receipt_mark",
+    "said",
+    "server_line",
+    "status_line",
+]
 
 #: A piece of a line and the names of the tags it is drawn with.
 Segment = tuple[str, tuple[str, ...]]
@@ -33,6 +42,17 @@ OWN = "own"  # a line the person sent, shown as the others see it
 TIME = "time"  # the [HH:MM] of a history line
 HISTORY = "history"  # a line said before we joined
 STATUS = "status"  # what the client itself says: connecting, lost, ...
+PENDING = "pending"  # a line of ours the server has not confirmed yet
+RECEIPT = "receipt"  # the small mark after a line of ours: waiting, stored, not confirmed
+UNCONFIRMED = "unconfirmed"  # the mark of a line still waiting when the connection ended
+
+#: The receipt marks after our own lines, by state, and the tags they are drawn with.
+RECEIPT_MARKS: dict[str, Segment] = {
+    "pending": ("  …", (RECEIPT,)),
+    "delivered": ("  ✓", (RECEIPT,)),
+    "unconfirmed": ("  ✗ not confirmed", (RECEIPT, UNCONFIRMED)),
+    "refused": ("  ✗ not sent", (RECEIPT, UNCONFIRMED)),
+}
 
 #: How each tag looks, as Tk text tag options; the window turns the font names into fonts.
 #: Later tags win where they overlap: a private message or action of ours keeps its kind's
@@ -48,18 +68,42 @@ TAG_LOOKS: dict[str, dict[str, str]] = {
     ERROR: {"foreground": "#c62828", "font": "bold"},
     SPEAKER: {"font": "bold"},
     ME: {"background": "#fff1b8", "font": "bold"},
+    PENDING: {"foreground": "#8aa4bf"},
+    RECEIPT: {"foreground": "#9aa5b1"},
+    UNCONFIRMED: {"foreground": "#c62828"},
 }
 
 
+def is_action(line: ServerLine, my_name: str | None, online: Container[str]) -> bool:
+    """Whether a notice is somebody's ``/me``: its first word is somebody online, or us."""
+    if line.kind is not LineKind.NOTICE or line.presence is not None:
+        return False
+    if line.room_notice is not None:
+        return False
+    actor = _first_word(line.body)
+    return actor is not None and (actor in online or _same(actor, my_name))
+
+
+def said(line: ServerLine, my_name: str | None, online: Container[str]) -> str | None:
+    """What was said in a chat, action or history line, as history keeps it; None otherwise."""
+    if line.kind is LineKind.HISTORY:
+        return line.unmarked[len(line.stamp) :]
+    if line.kind is LineKind.CHAT or is_action(line, my_name, online):
+        return line.unmarked
+    return None
+
+
 def server_line(line: ServerLine, my_name: str | None, online: Container[str]) -> list[Segment]:
-    """The pieces of a server line and their tags; ``online`` tells actions from notices."""
-    text = line.text
+    """The pieces of a server line and their tags; ``online`` tells actions from notices.
+
+    A line of another room is shown without its ``#room`` mark: it goes to that room's view.
+    """
+    text = line.unmarked
     if line.kind is LineKind.ERROR:
         return [(text, (ERROR,))]
-    if line.kind is LineKind.NOTICE and line.presence is None:
-        actor = _first_word(line.body)
-        if actor is not None and (actor in online or _same(actor, my_name)):
-            return _spoken("* ", actor, " ", line.body[len(actor) + 1 :], (ACTION,), my_name)
+    if is_action(line, my_name, online):
+        actor = _first_word(line.body) or ""
+        return _spoken("* ", actor, " ", line.body[len(actor) + 1 :], (ACTION,), my_name)
     if line.kind.is_notice:
         return [(text, (NOTICE,))]
     if line.kind is LineKind.PRIVATE and line.name is not None:
@@ -70,9 +114,9 @@ def server_line(line: ServerLine, my_name: str | None, online: Container[str]) -
     if line.kind is LineKind.CHAT and line.name is not None:
         return _spoken("", line.name, ": ", line.body, (), my_name)
     if line.kind is LineKind.HISTORY and line.name is not None:
-        stamp, said = text[:8], text[8:]
-        tags: tuple[str, ...] = (HISTORY, ACTION) if said.startswith("* ") else (HISTORY,)
-        lead, gap = ("* ", " ") if said.startswith("* ") else ("", ": ")
+        stamp, words = line.stamp, text[len(line.stamp) :]
+        tags: tuple[str, ...] = (HISTORY, ACTION) if words.startswith("* ") else (HISTORY,)
+        lead, gap = ("* ", " ") if words.startswith("* ") else ("", ": ")
         return [(stamp, (HISTORY, TIME)), *_spoken(lead, line.name, gap, line.body, tags, my_name)]
     return [(text, ())]
 
@@ -98,6 +142,17 @@ def own_line(typed: str, my_name: str | None) -> list[Segment] | None:
             return _spoken("* ", my_name, " ", action.strip(), (ACTION, OWN), my_name)
         return None
     return _spoken("", my_name, ": ", text, (OWN,), my_name)
+
+
+def own_said(typed: str, my_name: str | None) -> str | None:
+    """What the others see of a line we sent (``NAME: TEXT`` or ``* NAME ACTION``), if any."""
+    segments = own_line(typed, my_name)
+    return None if segments is None else "".join(piece for piece, _tags in segments)
+
+
+def receipt_mark(state: str) -> Segment:
+    """The mark after our own line: ``pending``, ``delivered``, ``unconfirmed`` or ``refused``."""
+    return RECEIPT_MARKS[state]
 
 
 def status_line(text: str) -> list[Segment]:

@@ -1,12 +1,10 @@
-"""The chat window's widgets: message view, user list, entry line, buttons and the banner.
+"""The chat window: banner, topic bar, one message view per room, the sidebar and the entry.
 
-Only Tk here; what to show comes from :mod:`chatd.gui.styling` and :mod:`chatd.gui.roster`, and
-what the buttons do from the callbacks the face passes in.  The message view keeps following
-new lines unless the person has scrolled up to read; the entry field keeps the keyboard focus.
-
-A view that gets shorter or narrower (a smaller window, the banner taking room above it) keeps
-its top line where it was, which pushes the newest lines out of sight and would end the
-following; so when the view changes size, it goes back to the bottom if it was there.
+Only Tk here; what to show comes from :mod:`chatd.gui.styling`, the views are
+:class:`~chatd.gui.messages.MessageView`, the rooms and people :class:`~chatd.gui.sidebar.Sidebar`,
+and what the buttons do from the callbacks the face passes in.  One view is shown at a time
+(the current room's); the others keep their lines and their scroll position.  The entry field
+keeps the keyboard focus.
 """
 
 from __future__ import annotations
@@ -15,18 +13,30 @@ import tkinter
 from collections.abc import Callable, Iterable
 from tkinter import font as tkfont
 from tkinter import ttk
-from typing import Any
 
 from chatd.client.editor import InputLine
-from chatd.gui.styling import TAG_LOOKS, Segment
+from chatd.gui.messages import MessageView
+from chatd.gui.sidebar import RoomRow, Sidebar
+from chatd.gui.styling import Segment
 
-__all__ = ["ChatWindow"]
+__all__ = ["ChatWindow", "RoomActions"]
 
-#: Lines the message view keeps; older ones are dropped, so a long session stays light.
-SCROLLBACK = 5000
 PAD = 8
 BANNER_BACKGROUND = "#fdecea"
 BANNER_FOREGROUND = "#8a1c14"
+TOPIC_FOREGROUND = "#3d4754"
+
+
+class RoomActions:
+    """What the room list's clicks do; each by default does nothing (a window without rooms)."""
+
+    def __init__(
+        self,
+        switch: Callable[[str], None] = lambda room: None,
+        join: Callable[[str], None] = lambda room: None,
+        leave: Callable[[str], None] = lambda room: None,
+    ) -> None:
+        self.switch, self.join, self.leave = switch, join, leave
 
 
 class ChatWindow:
@@ -35,7 +45,7 @@ class ChatWindow:
     ``on_send(text)`` is called with what the person typed when they press Enter or Send, and
     returns whether it was taken (the entry is then cleared and the line remembered for Up and
     Down); ``on_quit()`` for the Quit button and for closing the window; ``on_reconnect()`` for
-    the banner's Reconnect button.
+    the banner's Reconnect button; ``rooms`` says what the room list's clicks do.
     """
 
     def __init__(
@@ -44,28 +54,28 @@ class ChatWindow:
         on_send: Callable[[str], bool],
         on_quit: Callable[[], None],
         on_reconnect: Callable[[], None],
+        rooms: RoomActions | None = None,
     ) -> None:
         self.root = root
         self._on_send = on_send
-        self._lines = 0
-        #: Whether the view showed the last line when it was last drawn (before any resize).
-        self._drawn_at_bottom = True
         self._typed = InputLine()
         root.title("chatd")
-        root.minsize(420, 260)
+        root.minsize(480, 300)
         root.protocol("WM_DELETE_WINDOW", on_quit)
         root.columnconfigure(0, weight=1)
-        root.rowconfigure(1, weight=1)
+        root.rowconfigure(0, weight=1)
         self._fonts = _tag_fonts(root)
+        actions = rooms or RoomActions()
 
         style = ttk.Style(root)
         style.configure("Banner.TFrame", background=BANNER_BACKGROUND)
         style.configure("Banner.TLabel", background=BANNER_BACKGROUND, foreground=BANNER_FOREGROUND)
+        style.configure("Topic.TLabel", foreground=TOPIC_FOREGROUND)
 
         self.frame = ttk.Frame(root, padding=PAD)
-        self.frame.grid(row=0, column=0, rowspan=3, sticky="nsew")
+        self.frame.grid(row=0, column=0, sticky="nsew")
         self.frame.columnconfigure(0, weight=1)
-        self.frame.rowconfigure(1, weight=1)
+        self.frame.rowconfigure(2, weight=1)
 
         # The banner: hidden until the connection is lost (grid_remove keeps its place).
         self.banner = ttk.Frame(self.frame, style="Banner.TFrame", padding=(PAD, PAD // 2))
@@ -79,65 +89,29 @@ class ChatWindow:
         self.banner.grid(row=0, column=0, sticky="ew", pady=(0, PAD))
         self.banner.grid_remove()
 
+        # The topic bar: the current room and its topic, on a server with rooms.
+        self.topic_label = ttk.Label(
+            self.frame, style="Topic.TLabel", font=self._fonts["bold"], anchor="w"
+        )
+        self.topic_label.grid(row=1, column=0, sticky="ew", pady=(0, PAD // 2))
+        self.topic_label.grid_remove()
+
         panes = ttk.PanedWindow(self.frame, orient="horizontal")
-        panes.grid(row=1, column=0, sticky="nsew")
-
-        messages = ttk.Frame(panes)
-        messages.columnconfigure(0, weight=1)
-        messages.rowconfigure(0, weight=1)
-        self.text = tkinter.Text(
-            messages,
-            wrap="word",
-            state="disabled",
-            width=60,
-            height=20,
-            padx=PAD,
-            pady=PAD // 2,
-            spacing1=1,
-            spacing3=1,
-            borderwidth=1,
-            relief="solid",
-            highlightthickness=0,
-            takefocus=0,
-            cursor="arrow",
-            font=self._fonts["normal"],
+        panes.grid(row=2, column=0, sticky="nsew")
+        self._stack = ttk.Frame(panes)
+        self._stack.columnconfigure(0, weight=1)
+        self._stack.rowconfigure(0, weight=1)
+        panes.add(self._stack, weight=1)
+        self.views: dict[str, MessageView] = {}
+        self.current_key = ""
+        self.view_for("")
+        self.sidebar = Sidebar(
+            panes, self._fonts, actions.switch, actions.join, actions.leave, self._message_user
         )
-        self.text.grid(row=0, column=0, sticky="nsew")
-        self._scrollbar = ttk.Scrollbar(messages, orient="vertical", command=self.text.yview)
-        self._scrollbar.grid(row=0, column=1, sticky="ns")
-        self.text.configure(yscrollcommand=self._view_drawn)
-        self.text.bind("<Configure>", self._view_resized, add="+")
-        for tag, look in TAG_LOOKS.items():
-            options: dict[str, Any] = dict(look)  # Tk options: a font object among strings
-            if "font" in options:
-                options["font"] = self._fonts[options["font"]]
-            self.text.tag_configure(tag, **options)
-        self.text.tag_configure("sel", background="#c5dcf5")
-        self.text.bind("<Key>", self._type_into_entry)
-        panes.add(messages, weight=1)
-
-        users = ttk.Frame(panes, padding=(PAD, 0, 0, 0))
-        users.rowconfigure(1, weight=1)
-        users.columnconfigure(0, weight=1)
-        self.users_label = ttk.Label(users, text="Online")
-        self.users_label.grid(row=0, column=0, sticky="w", pady=(0, PAD // 2))
-        self.user_list = tkinter.Listbox(
-            users,
-            width=16,
-            activestyle="none",
-            exportselection=False,
-            takefocus=0,
-            borderwidth=1,
-            relief="solid",
-            highlightthickness=0,
-            font=self._fonts["normal"],
-        )
-        self.user_list.grid(row=1, column=0, sticky="nsew")
-        self.user_list.bind("<Double-Button-1>", self._message_user)
-        panes.add(users, weight=0)
+        panes.add(self.sidebar.frame, weight=0)
 
         bottom = ttk.Frame(self.frame, padding=(0, PAD, 0, 0))
-        bottom.grid(row=2, column=0, sticky="ew")
+        bottom.grid(row=3, column=0, sticky="ew")
         bottom.columnconfigure(0, weight=1)
         self.entry = ttk.Entry(bottom, font=self._fonts["normal"])
         self.entry.grid(row=0, column=0, sticky="ew", ipady=2)
@@ -149,43 +123,92 @@ class ChatWindow:
             self.entry.bind(key, lambda event: self._break(self.send))
         self.entry.bind("<Up>", lambda event: self._break(self.recall_previous))
         self.entry.bind("<Down>", lambda event: self._break(self.recall_next))
-        self.entry.bind("<Prior>", lambda event: self._break(self._scroll, -1))
-        self.entry.bind("<Next>", lambda event: self._break(self._scroll, 1))
+        self.entry.bind("<Prior>", lambda event: self._break(self.current.scroll, -1))
+        self.entry.bind("<Next>", lambda event: self._break(self.current.scroll, 1))
         self.entry.focus_set()
 
-    # What the face calls
+    # The views
+
+    def view_for(self, key: str, on_top: Callable[[], None] | None = None) -> MessageView:
+        """The view called ``key`` (a room's name key; "" before rooms), made if new."""
+        if key not in self.views:
+            view = MessageView(self._stack, self._fonts, self._type_into_entry)
+            view.frame.grid(row=0, column=0, sticky="nsew")
+            if key != self.current_key:
+                view.frame.grid_remove()
+            self.views[key] = view
+        if on_top is not None:
+            self.views[key].on_top = on_top
+        return self.views[key]
+
+    def show_view(self, key: str) -> None:
+        """Show the view called ``key`` (made if new) in place of the current one."""
+        view = self.view_for(key)
+        if key != self.current_key:
+            self.views[self.current_key].frame.grid_remove()
+            self.current_key = key
+            view.frame.grid()
+
+    def rename_view(self, old: str, new: str) -> None:
+        """Call the view ``old`` ``new`` (the first view becomes the home room's, say)."""
+        if old in self.views and new not in self.views:
+            self.views[new] = self.views.pop(old)
+            if self.current_key == old:
+                self.current_key = new
+
+    def drop_view(self, key: str) -> None:
+        """Forget a room's view (the room was left); the current view cannot be dropped."""
+        if key != self.current_key and key in self.views:
+            self.views.pop(key).frame.destroy()
+
+    @property
+    def current(self) -> MessageView:
+        return self.views[self.current_key]
+
+    @property
+    def text(self) -> tkinter.Text:
+        """The current view's Text widget."""
+        return self.current.text
 
     def show(self, segments: Iterable[Segment]) -> None:
-        """Add one line at the bottom; follow it only if the view was already at the bottom."""
-        following = self.at_bottom()
-        self.text.configure(state="normal")
-        if self._lines:
-            self.text.insert("end", "\n")
-        for piece, tags in segments:
-            self.text.insert("end", piece, tags)
-        self._lines += 1
-        if self._lines > SCROLLBACK:
-            self.text.delete("1.0", "2.0")
-            self._lines -= 1
-        self.text.configure(state="disabled")
-        if following:
-            self.text.see("end")
+        """Add one line at the bottom of the current view."""
+        self.current.show(segments)
 
     def at_bottom(self) -> bool:
-        """Whether the last line is in view, so that new lines should be followed."""
-        return self.text.yview()[1] >= 1.0
+        return self.current.at_bottom()
 
-    def set_users(self, names: list[str], me: str | None = None) -> None:
-        """Show ``names`` in the user list, ``me`` marked, with their count above."""
-        self.user_list.delete(0, "end")
-        for name in names:
-            self.user_list.insert("end", name)
-            if name == me:
-                self.user_list.itemconfigure("end", foreground=TAG_LOOKS["own"]["foreground"])
-        self.users_label.configure(text=f"Online ({len(names)})" if names else "Online")
+    # The rest of the window
+
+    def set_topic(self, text: str | None) -> None:
+        """Show ``text`` in the topic bar; None hides the bar."""
+        if text is None:
+            self.topic_label.grid_remove()
+        else:
+            self.topic_label.configure(text=text)
+            self.topic_label.grid()
+
+    def topic(self) -> str | None:
+        return str(self.topic_label.cget("text")) if self.topic_label.winfo_manager() else None
+
+    def show_rooms(self, shown: bool) -> None:
+        self.sidebar.show_rooms(shown)
+
+    def set_rooms(self, rows: list[RoomRow]) -> None:
+        self.sidebar.set_rooms(rows)
+
+    def rooms(self) -> list[RoomRow]:
+        return self.sidebar.rooms()
+
+    def set_users(self, names: list[str], me: str | None = None, title: str = "Online") -> None:
+        """Show ``names`` in the user list, ``me`` marked, with ``title`` and their count."""
+        self.sidebar.set_users(names, me, title)
 
     def users(self) -> list[str]:
-        return list(self.user_list.get(0, "end"))
+        return self.sidebar.users()
+
+    @property
+    def users_label(self) -> ttk.Label:
+        return self.sidebar.users_label
 
     def show_banner(self, text: str, reconnect: bool = True) -> None:
         """Show ``text`` above the messages, with the Reconnect button when ``reconnect``."""
@@ -250,35 +273,15 @@ class ChatWindow:
         self.entry.insert(0, self._typed.text)
         self.entry.icursor("end")
 
-    def _scroll(self, pages: int) -> None:
-        self.text.yview_scroll(pages, "pages")
-
-    def _view_drawn(self, first: str | float, last: str | float) -> None:
-        """The text's yscrollcommand, called after each redraw: move the scrollbar, note the end."""
-        self._scrollbar.set(first, last)
-        self._drawn_at_bottom = float(last) >= 1.0
-
-    def _view_resized(self, event: tkinter.Event) -> None:
-        """The view changed size: if it was showing the last line, it goes on showing it.
-
-        Tk delivers the new size before it redraws, so :attr:`_drawn_at_bottom` still says
-        where the view was at the old size.
-        """
-        if self._drawn_at_bottom:
-            self.text.see("end")
-
-    def _message_user(self, event: tkinter.Event) -> str:
+    def _message_user(self, name: str) -> None:
         """Double-clicking a name starts a private message to it in the entry."""
-        chosen = self.user_list.curselection()
-        if chosen:
-            self.entry.delete(0, "end")
-            self.entry.insert(0, f"/msg {self.user_list.get(chosen[0])} ")
+        self.entry.delete(0, "end")
+        self.entry.insert(0, f"/msg {name} ")
         self.entry.focus_set()
         self.entry.icursor("end")
-        return "break"
 
     def _type_into_entry(self, event: tkinter.Event) -> str | None:
-        """A key typed while the message view has the focus goes to the entry instead."""
+        """A key typed while a message view has the focus goes to the entry instead."""
         control = isinstance(event.state, int) and event.state & 0x4
         if event.char and event.char.isprintable() and not control:
             self.entry.focus_set()

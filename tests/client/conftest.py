@@ -252,11 +252,11 @@ class TerminalClient:
 
 @pytest.fixture
 def terminal_client():
-    """``terminal_client(*ARGS)`` runs chatd-client on a pty; killed after the test."""
+    """``terminal_client(*ARGS, **ENV)`` runs chatd-client on a pty; killed after the test."""
     started: list[TerminalClient] = []
 
-    def start(*args: str) -> TerminalClient:
-        started.append(TerminalClient(list(args), clean_environment(TERM="xterm")))
+    def start(*args: str, **env: str) -> TerminalClient:
+        started.append(TerminalClient(list(args), clean_environment(TERM="xterm", **env)))
         return started[-1]
 
     yield start

@@ -129,3 +129,21 @@ def test_python_dash_m_help():
     )
     assert done.returncode == 0
     assert done.stdout.startswith("Usage: chatd-client [HOST] [-p PORT] [-n NAME]")
+
+
+def test_in_a_script_room_lines_are_written_as_received(server_port, peers, client):
+    """Piped, the client sends nothing of its own and writes room lines exactly, marks and all."""
+    nora = peers(server_port)
+    nora.join("nora9")
+    bot = client("-p", str(server_port), "-n", "roombot")
+    bot.wait_for_line(WELCOME.format("roombot"))
+    bot.type("/join #scripts")
+    bot.wait_for_line("* Now talking in #scripts (1 here: roombot)")
+    nora.send("in the lobby")
+    bot.wait_for_line("#lobby nora9: in the lobby")
+    bot.end_input()
+    assert bot.wait_exit() == 0
+    lines = bot.stdout.text().splitlines()
+    assert "\x1b" not in bot.stdout.text()
+    assert not any(line.startswith("* Receipts") for line in lines)  # no probe in scripts
+    assert lines[-1] == "* Goodbye roombot!"

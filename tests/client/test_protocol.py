@@ -384,3 +384,42 @@ def test_the_silence_timer_ends_with_the_connection():
     wire.client.connectionLost(Failure(error.ConnectionDone()))
     assert wire.clock.getDelayedCalls() == []
     assert silent == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "has_rooms"),
+    [
+        (b"* Receipts are on\r\n", True),
+        (b"! unknown command: /receipts (try /help)\r\n", False),
+    ],
+)
+def test_the_rooms_probe_asks_after_the_welcome_and_hides_the_answer(answer, has_rooms):
+    """``/receipts on`` goes first after the welcome; its answer is reported, not shown."""
+    reported: list[bool] = []
+    wire = Wire(name="gwen", rooms_probe=True, on_rooms=reported.append)
+    wire.client.send("held")
+    wire.connect()
+    wire.receive(PROMPT)
+    wire.receive(welcome("gwen"))
+    assert wire.sent() == ["gwen", "/receipts on", "held"]
+    wire.receive(b"bob: before the answer\r\n" + answer + b"* Receipts are on\r\n")
+    assert reported == [has_rooms]
+    assert wire.client.has_rooms is has_rooms
+    # Only the one answer is hidden: a later one (the person's own /receipts) is shown.
+    assert wire.view.texts()[-2:] == ["bob: before the answer", "* Receipts are on"]
+
+
+def test_without_a_probe_nothing_is_sent_and_nothing_hidden(wire):
+    """By default (scripts) the core sends nothing of its own after the welcome."""
+    wire.client.send("gwen")
+    wire.receive(PROMPT + welcome("gwen") + b"* Receipts are off\r\n")
+    assert wire.sent() == ["gwen"]
+    assert wire.view.texts()[-1] == "* Receipts are off"
+    assert wire.client.has_rooms is None
+
+
+def test_the_probe_keeps_receipts_off_when_asked(wire):
+    """``rooms_probe=False`` probes with ``/receipts off``, which changes nothing on the server."""
+    wire = Wire(name="tom", rooms_probe=False).connect()
+    wire.receive(PROMPT + welcome("tom"))
+    assert wire.sent() == ["tom", "/receipts off"]

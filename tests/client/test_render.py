@@ -5,7 +5,18 @@ from __future__ import annotations
 import pytest
 
 from chatd.client.lines import classify
-from chatd.client.render import DIM, MENTION, PRIVATE, RED, RESET, for_terminal, styled, use_colour
+from chatd.client.render import (
+    DIM,
+    MENTION,
+    PRIVATE,
+    RED,
+    RESET,
+    ROOM_COLOURS,
+    for_terminal,
+    room_colour,
+    styled,
+    use_colour,
+)
 
 
 @pytest.mark.parametrize(
@@ -82,3 +93,20 @@ def test_control_characters_never_reach_the_terminal():
     line = classify("* motd \x1b]0;owned\x07")
     assert "\x1b]" not in styled(line, colour=False)
     assert styled(line, colour=True).startswith(DIM + "* motd ]0;owned")
+
+
+def test_a_room_mark_gets_its_rooms_colour_and_the_rest_its_kind():
+    """The ``#room`` of another room's line is in the room's colour; the rest as its kind says."""
+    line = classify("#dev * carol has joined #dev")
+    assert styled(line, colour=True) == (
+        f"{room_colour('#dev')}#dev{RESET} {DIM}* carol has joined #dev{RESET}"
+    )
+    assert styled(line, colour=False) == "#dev * carol has joined #dev"
+
+
+def test_each_room_keeps_its_colour():
+    """A room's colour depends only on its name (ignoring case), never red or magenta."""
+    assert room_colour("#dev") == room_colour("#DEV")
+    assert {room_colour(f"#room{n}") for n in range(40)} <= set(ROOM_COLOURS)
+    assert len({room_colour(f"#room{n}") for n in range(40)}) > 1
+    assert RED not in ROOM_COLOURS and PRIVATE not in ROOM_COLOURS

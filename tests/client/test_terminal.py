@@ -23,13 +23,16 @@ class PendingEndpoint:
 class Session:
     """A TerminalFace on insults over a StringTransport, a core over another, and a screen."""
 
-    def __init__(self, screen, name: str | None = None, colour: bool = False) -> None:
+    def __init__(
+        self, screen, name: str | None = None, colour: bool = False, rooms: bool = False
+    ) -> None:
         self.screen = screen
         self.face = TerminalFace(colour=colour, width=lambda: 40)
         self.keyboard = ServerProtocol(lambda: self.face)
         self.terminal = StringTransport()
         self.keyboard.makeConnection(self.terminal)
-        self.client = ChatClientProtocol(self.face, task.Clock(), name=name)
+        probe = {"rooms_probe": False, "on_rooms": self.face.server_has_rooms} if rooms else {}
+        self.client = ChatClientProtocol(self.face, task.Clock(), name=name, **probe)
         self.server = StringTransport()
 
     def connect(self) -> Session:
@@ -194,3 +197,48 @@ def test_a_note_appears_above_the_half_typed_line(session):
     session.keys("half")
     session.face.show_note("chatd-client: a hint")
     assert session.look()[-2:] == ["chatd-client: a hint", "alice> half"]
+
+
+@pytest.fixture
+def rooms_session(screen):
+    """A session with a v2 server: the probe was answered, we are in the home room."""
+    s = Session(screen, name="alice", rooms=True).connect()
+    s.server_says(
+        "* Please enter a username:",
+        "* Welcome alice! If you ever want to quit, type <quit> to exit.",
+        "* Online (3): alice, Albert, bob",
+        "* Receipts are off",
+    )
+    assert s.sent() == ["alice", "/receipts off"]
+    return s
+
+
+def test_the_prompt_names_the_current_room(rooms_session):
+    """With rooms the prompt is NAME #room>, and follows /join and /part."""
+    assert rooms_session.look()[-1] == "alice #lobby>"
+    assert "* Receipts are off" not in rooms_session.look()  # the probe's answer is hidden
+    rooms_session.server_says("* Now talking in #dev (2 here: alice, bob)")
+    assert rooms_session.look()[-1] == "alice #dev>"
+    rooms_session.server_says("* You left #dev", "* Now talking in #lobby (1 here: alice)")
+    assert rooms_session.look()[-1] == "alice #lobby>"
+
+
+def test_without_rooms_the_prompt_is_the_name(session):
+    """Against a server without rooms (v1) the prompt stays NAME>."""
+    session.server_says("* Now talking in nothing")
+    assert session.look()[-1] == "alice>"
+
+
+def test_tab_completes_names_rooms_and_commands(rooms_session):
+    """Tab completes a command word, a room we heard of and a name online; several are listed."""
+    rooms_session.server_says("* Rooms (2): #dev (3), #lobby (12)")
+    rooms_session.keys("/jo\t#d\t")
+    assert rooms_session.look()[-1] == "alice #lobby> /join #dev"
+    rooms_session.keys("\x15hi b\t")
+    assert rooms_session.look()[-1] == "alice #lobby> hi bob"
+    rooms_session.keys("\x15a\t")  # Albert and alice agree on "al", ignoring case
+    assert rooms_session.look()[-1] == "alice #lobby> Al"
+    rooms_session.keys("\t")
+    assert rooms_session.look()[-2:] == ["Albert  alice", "alice #lobby> Al"]
+    rooms_session.keys("i\tthere\r")
+    assert rooms_session.sent() == ["alice there"]

@@ -15,7 +15,7 @@ from chatd.gui.styling import ACTION, ERROR, ME, NOTICE, OWN, PRIVATE, SPEAKER, 
 
 
 def view_lines(face) -> list[str]:
-    return face.window.text.get("1.0", "end-1c").split("\n")
+    return face.window.current.texts()
 
 
 def tags_at(face, text: str, offset: int = 0) -> set[str]:
@@ -93,11 +93,13 @@ async def test_each_line_kind_is_styled(server_port, open_gui, live_peers):
 async def test_the_user_list_follows_joins_leaves_renames_and_who(
     server_port, open_gui, live_peers
 ):
-    """The list is filled on joining and kept current by notices; /who sets it right again."""
+    """The list is the current room's, kept current by notices; /who #room sets it right again."""
     gui = open_gui(server_port, "una")
     await shown(gui, WELCOME.format("una"))
+    await until(
+        lambda: gui.window.users_label.cget("text") == "In #lobby (1)", "no list of the lobby"
+    )
     assert gui.window.users() == ["una"]
-    assert gui.window.users_label.cget("text") == "Online (1)"
 
     ben = live_peers(server_port)
     ben.peer.join("ben")
@@ -109,13 +111,13 @@ async def test_the_user_list_follows_joins_leaves_renames_and_who(
     await until(lambda: gui.window.users() == ["Benny", "cy", "una"], "cy's join not listed")
     cy.send("<quit>")
     await until(lambda: gui.window.users() == ["Benny", "una"], "cy's leave not listed")
-    assert gui.window.users_label.cget("text") == "Online (2)"
+    assert gui.window.users_label.cget("text") == "In #lobby (2)"
 
-    # An action that reads like a leave fools the list (protocol v1 cannot tell them apart) ...
+    # An action that reads like a leave fools the list (the protocol cannot tell them apart) ...
     ben.send("/me has left the chat")
     await until(lambda: gui.window.users() == ["una"], "the fake leave not applied")
-    # ... until /who
-    type_and_enter(gui, "/who")
+    # ... until /who #lobby
+    type_and_enter(gui, "/who #lobby")
     await until(lambda: gui.window.users() == ["Benny", "una"], "/who did not set the list")
     type_and_enter(gui, "/nick Una2")
     await until(lambda: gui.window.users() == ["Benny", "Una2"], "our rename not listed")

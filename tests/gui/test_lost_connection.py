@@ -11,7 +11,7 @@ LOCAL = "interface=127.0.0.1"
 
 
 def view_lines(face) -> list[str]:
-    return face.window.text.get("1.0", "end-1c").split("\n")
+    return face.window.current.texts()
 
 
 async def shown(face, text: str) -> None:

@@ -14,12 +14,18 @@ from chatd.gui.styling import (
     ME,
     NOTICE,
     OWN,
+    PENDING,
     PRIVATE,
+    RECEIPT,
+    RECEIPT_MARKS,
     SPEAKER,
     STATUS,
     TAG_LOOKS,
     TIME,
+    UNCONFIRMED,
     own_line,
+    own_said,
+    said,
     server_line,
     status_line,
 )
@@ -122,9 +128,10 @@ def test_status_lines_have_their_own_tag():
 
 def test_every_tag_has_a_look():
     """Each tag the styling hands out is configured in the window."""
-    assert {NOTICE, ERROR, PRIVATE, ACTION, SPEAKER, ME, OWN, TIME, HISTORY, STATUS} == set(
-        TAG_LOOKS
-    )
+    handed_out = {NOTICE, ERROR, PRIVATE, ACTION, SPEAKER, ME, OWN, TIME, HISTORY, STATUS}
+    receipts = {PENDING, RECEIPT, UNCONFIRMED}
+    assert handed_out | receipts == set(TAG_LOOKS)
+    assert {tag for _piece, tags in RECEIPT_MARKS.values() for tag in tags} <= receipts
 
 
 @given(st.text(alphabet=st.sampled_from("ab c:*![]()0129 Cat\u00e9"), max_size=40))
@@ -132,3 +139,38 @@ def test_the_pieces_always_join_up_to_the_line(text):
     """Whatever the server sends, the styled pieces show exactly its text, nothing lost."""
     for me in ("cat", None):
         assert "".join(piece for piece, _ in styled(text, me)) == text
+
+
+def test_lines_of_another_room_are_shown_without_their_mark():
+    """A marked line is styled as the line its room's view shows, with the time of history."""
+    pieces = server_line(classify("#dev bob: hi cat", "cat"), "cat", {"bob"})
+    assert "".join(piece for piece, _tags in pieces) == "bob: hi cat"
+    action = server_line(classify("#dev * bob waves", "cat"), "cat", {"bob"})
+    assert action[0] == ("* ", (ACTION,))
+    dated = server_line(classify("[2026-11-30 09:15] bob: old"), "cat", {"bob"})
+    assert dated[0] == ("[2026-11-30 09:15] ", (HISTORY, TIME))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("bob: hi", "bob: hi"),
+        ("#dev bob: hi", "bob: hi"),
+        ("#dev * bob waves", "* bob waves"),
+        ("[14:02] bob: hi", "bob: hi"),
+        ("[2026-11-30 09:15] * bob waves", "* bob waves"),
+        ("* carol has joined #dev", None),
+        ("* server is shutting down", None),
+        ("[private] bob: psst", None),
+    ],
+)
+def test_what_was_said(text, expected):
+    """Chat, actions and history lines say what history keeps; notices and private lines not."""
+    assert said(classify(text, "cat"), "cat", {"bob"}) == expected
+
+
+def test_own_lines_as_said():
+    """Our own chat and action lines, as the others (and history) see them."""
+    assert own_said("hello", "cat") == "cat: hello"
+    assert own_said("/me nods", "cat") == "* cat nods"
+    assert own_said("/join #dev", "cat") is None

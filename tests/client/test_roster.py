@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from chatd.client.lines import classify
-from chatd.gui.roster import Roster, name_key
+from chatd.client.lines import classify, name_key
+from chatd.client.roster import Roster
 
 WELCOME = "* Welcome {}! If you ever want to quit, type <quit> to exit."
 

@@ -1,4 +1,4 @@
-"""Who is online, as the server's notices tell it: the model behind the GUI's user list.
+"""Who is online, as the server's notices tell it: the GUI's user list, the terminal's completion.
 
 Pure Python, no Tk: the window only draws :meth:`Roster.names`.  The server sends the whole list
 (``* Online (K): ...``) after our welcome and for every ``/who``; in between, join, leave and
@@ -9,16 +9,9 @@ real leave (see :mod:`chatd.client.lines`).
 
 from __future__ import annotations
 
-import unicodedata
+from chatd.client.lines import LineKind, PresenceKind, ServerLine, name_key
 
-from chatd.client.lines import LineKind, PresenceKind, ServerLine
-
-__all__ = ["Roster", "name_key"]
-
-
-def name_key(name: str) -> str:
-    """How the server compares names: NFKC, then case folded (``ａｌｉｃｅ`` is ``Alice``)."""
-    return unicodedata.normalize("NFKC", name).casefold()
+__all__ = ["Roster"]
 
 
 class Roster:
