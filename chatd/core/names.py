@@ -22,14 +22,28 @@ MAX_NAME_LENGTH = 24
 #: Combining marks one letter of a name may carry (Vietnamese needs 2, Tibetan stacks up to 4).
 MAX_NAME_MARKS = 4
 
-#: Names that would let someone pose as the server or its staff.  Compared by key.  The second
+#: Names that would let someone pose as the server or its staff.  Compared by key.  The first
 #: group are the first words of the server's own notices: ``/me`` renders as ``* NAME ACTION``,
-#: so a user called "Welcome" could otherwise forge ``* Welcome bob! ...`` to others.
+#: so a user called "Welcome" could otherwise forge ``* Welcome bob! ...`` to others, or one
+#: called "Now" a room switch (``* Now talking in #x``).  A test checks every notice's first
+#: word is here.
 RESERVED_NAMES = frozenset(
     {
+        "announcement",
+        "banned",
+        "bans",
+        "end",
         "goodbye",
+        "history",
+        "in",
+        "lifted",
+        "now",
         "online",
         "please",
+        "receipts",
+        "rooms",
+        "the",
+        "topic",
         "welcome",
         "yes",
         "you",

@@ -240,3 +240,17 @@ def test_receipt_times_are_utc_with_milliseconds_rounded_into_the_next_second():
 
     assert utc_timestamp(1_700_000_000.123) == "2023-11-14T22:13:20.123Z"
     assert utc_timestamp(1_700_000_000.9996) == "2023-11-14T22:13:21.000Z"
+
+
+def test_the_first_word_of_every_server_notice_is_a_reserved_name():
+    """No one may be called what a notice starts with: ``/me`` would forge that notice."""
+    import re
+    from pathlib import Path
+
+    from chatd.core.names import RESERVED_NAMES
+    from chatd.doors import render
+
+    source = Path(render.__file__).read_text()
+    words = set(re.findall(r'"\* ([A-Z][a-z]+)\b', source))
+    assert len(words) >= 10, "the scan found too few notices to be looking in the right place"
+    assert {word.casefold() for word in words} <= RESERVED_NAMES
