@@ -41,7 +41,7 @@ from chatd.doors.web.frames import close_frame
 from chatd.doors.web.wire import BadRequest
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from twisted.internet.interfaces import IProducer
     from twisted.web.websocket import WebSocketTransport
@@ -74,6 +74,8 @@ class WebDoor:
         self.max_message = max_message_size(limits)
         #: The WebSocket (Twisted's), and the connection under it: TCP's, or TLS over it.
         self._socket: WebSocketTransport | None = None
+        #: The WebSocket parser's input, which the door feeds (see negotiationStarted).
+        self._parse: Callable[[bytes], None] = _unused
         self.transport: Transport = request.channel.transport  # type: ignore[assignment]
         self.session: Session | None = None
         self.outbox: Outbox | None = None
@@ -271,6 +273,10 @@ class WebDoor:
             socket.loseConnection(self.close_code)
         except LocalProtocolError:  # the peer's close frame came first, and was answered
             self.transport.loseConnection()
+
+
+def _unused(data: bytes) -> None:
+    raise RuntimeError("bytes arrived before the WebSocket upgrade")
 
 
 class _Upgraded:
