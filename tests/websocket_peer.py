@@ -17,6 +17,7 @@ from wsproto.events import (
     BytesMessage,
     CloseConnection,
     Message,
+    Pong,
     RejectConnection,
     RejectData,
     Request,
@@ -43,6 +44,7 @@ class WebSocketPeer:
         self.messages: list[dict[str, Any]] = []
         self.raw: list[str | bytes] = []
         self.close_code: int | None = None
+        self.pongs: list[bytes] = []
         self.accepted = False
         self.rejected: Rejected | None = None
         self._partial: dict[type, list] = {TextMessage: [], BytesMessage: []}
@@ -77,6 +79,8 @@ class WebSocketPeer:
                     self.raw.append(whole)
                     if isinstance(whole, str):
                         self.messages.append(json.loads(whole))
+            elif isinstance(event, Pong):
+                self.pongs.append(bytes(event.payload))
             elif isinstance(event, CloseConnection):
                 if self.close_code is None:  # wsproto adds 1006 when the socket then ends
                     self.close_code = event.code

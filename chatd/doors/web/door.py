@@ -11,10 +11,15 @@ What Twisted's WebSocket support leaves to its user, and this door does:
 - **A bound on incoming messages.**  wsproto holds a whole message in memory, of any size; the
   door counts the bytes received since the last whole message and closes the connection (1009)
   once they pass :func:`max_message_size`.
-- **Flow control.**  The outbox registers through the upgraded request, as the HTTP channel
-  relays its transport's pauses to the request's producer.  While the reader does not take what
-  is sent, nothing more is read from it either: pings it sends meanwhile are not answered into
-  a buffer that only grows.
+- **Output through the outbox, all of it.**  Once the connection is upgraded the HTTP channel
+  has nothing more to say, so it steps aside as the connection's producer and the door's
+  outbox takes its place, as on the line door: on plain TCP it sends each pass's frames
+  straight to the socket (a Twisted transport would cost a reactor wake-up and two
+  ``epoll_ctl`` calls per reader per pass, which halved the web door's fan-out).  Twisted's
+  WebSocket writes its own frames (pongs, the closing handshake) to the transport it was given;
+  it is given one that writes through the outbox too, so no frame can overtake or cut into
+  another, and the bound on unsent output counts every byte, pongs to a reader that does not
+  read included.
 """
 
 from __future__ import annotations
@@ -22,12 +27,11 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING
 
-from twisted.internet.interfaces import IAddress, IPushProducer
+from twisted.internet.interfaces import IAddress, ISSLTransport, ITCPTransport
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.server import Request
-from wsproto.utilities import LocalProtocolError
-from zope.interface import implementer
+from zope.interface import alsoProvides
 
 from chatd import __version__
 from chatd.core import events
@@ -72,8 +76,7 @@ class WebDoor:
         limits = self.hub.limits
         self.max_text = limits.max_line_length
         self.max_message = max_message_size(limits)
-        #: The WebSocket (Twisted's), and the connection under it: TCP's, or TLS over it.
-        self._socket: WebSocketTransport | None = None
+        #: The connection under the WebSocket: TCP's, or TLS over it.
         #: The WebSocket parser's input, which the door feeds (see negotiationStarted).
         self._parse: Callable[[bytes], None] = _unused
         self.transport: Transport = request.channel.transport  # type: ignore[assignment]
@@ -82,8 +85,7 @@ class WebDoor:
         self._flood = (
             FloodGate(limits.rate, limits.burst, self.clock, self) if limits.rate else None
         )
-        #: Why reading is paused ("flood", "output"); while it is, messages wait in ``_waiting``.
-        self._pauses: set[str] = set()
+        #: Messages that arrived while flood control held reading, in order.
         self._waiting: deque[str | bytes] = deque()
         #: Bytes received since the last whole message: what wsproto may be holding.
         self._unfinished = 0
@@ -97,7 +99,9 @@ class WebDoor:
     # Twisted's side
 
     def negotiationStarted(self, transport: WebSocketTransport) -> None:
-        self._socket = transport
+        # Twisted's WebSocket writes its own frames to its ``transport`` (a public attribute):
+        # they go through the outbox with everything else.
+        transport.transport = _ThroughOutbox(self)  # type: ignore[attr-defined]
         # The upgrade made the HTTP channel hand every byte to the WebSocket's parser; the
         # door counts them on the way, to bound what the parser holds.
         channel = self._request.channel
@@ -105,6 +109,8 @@ class WebDoor:
         channel.dataReceived = self._bytes_received  # type: ignore[method-assign]
 
     def negotiationFinished(self) -> None:
+        # The HTTP channel is the connection's producer; it has nothing more to produce.
+        self.transport.unregisterProducer()
         self.outbox = Outbox(_Upgraded(self), self.hub.limits.max_send_buffer, self, self.clock)
         no_delay = getattr(self.transport, "setTcpNoDelay", None)
         if no_delay is not None:
@@ -157,7 +163,7 @@ class WebDoor:
 
     def _message(self, message: str | bytes) -> None:
         self._unfinished = 0
-        if self._pauses or self._waiting:
+        if self._waiting or (self._flood is not None and self._flood.paused):
             self._waiting.append(message)
         else:
             self._take(message)
@@ -185,26 +191,18 @@ class WebDoor:
         if self._flood is not None:
             self._flood.charge()
 
-    def _pause(self, why: str) -> None:
-        if not self._pauses:
-            self.transport.pauseProducing()  # type: ignore[attr-defined]  # TCP's and TLS's
-        self._pauses.add(why)
-
-    def _resume(self, why: str) -> None:
-        self._pauses.discard(why)
-        while self._waiting and not self._pauses and not self._closing:
-            self._take(self._waiting.popleft())
-        if not self._pauses and not self.transport.disconnecting:
-            self.transport.resumeProducing()  # type: ignore[attr-defined]
-
     # Flood control's side
 
     def pause_reading(self) -> None:
         self.factory.flood_delays += 1
-        self._pause("flood")
+        self.transport.pauseProducing()  # type: ignore[attr-defined]  # TCP's and TLS's
 
     def resume_reading(self) -> None:
-        self._resume("flood")
+        flood = self._flood
+        while self._waiting and not self._closing and not (flood is not None and flood.paused):
+            self._take(self._waiting.popleft())
+        if not self.transport.disconnecting and not (flood is not None and flood.paused):
+            self.transport.resumeProducing()  # type: ignore[attr-defined]
 
     def peer_hung_up(self) -> bool:
         return hung_up(self.transport)
@@ -215,13 +213,6 @@ class WebDoor:
         self.transport.abortConnection()
 
     # The outbox's side
-
-    def output_stalled(self, stalled: bool) -> None:
-        """The reader stopped taking what is sent (or took it all again)."""
-        if stalled:
-            self._pause("output")
-        else:
-            self._resume("output")
 
     def too_slow(self, held: int) -> None:
         self.factory.drop_slow_reader(self, held)
@@ -236,43 +227,40 @@ class WebDoor:
         self._send(wire.encode(event))
 
     def close(self) -> None:
+        """Send a close frame after what is queued, then close (the hub asked, or the door)."""
+        if self._closing:
+            return
+        self._closing = True
+        self._waiting.clear()
+        if self.outbox is not None:
+            self.outbox.write(close_frame(self.close_code))
+            self.outbox.close(CLOSE_LINGER_SECONDS)
+
+    def peer_closed(self) -> None:
+        """The peer's close frame came, and Twisted's WebSocket has answered it: close."""
         self._closing = True
         self._waiting.clear()
         if self.outbox is not None:
             self.outbox.close(CLOSE_LINGER_SECONDS)
 
-    def _refuse_rest(self) -> None:
-        """Close a connection still sending an oversized message, so that it hears why.
+    def end_of_output(self) -> None:
+        """The outbox has sent everything: end the connection.
 
-        Closing a socket with unread input makes the kernel answer with a reset, which may
-        overtake the close frame.  So only the sending half closes: the rest of the message is
-        read and dropped (wsproto never sees it, so nothing holds it) until the peer closes too,
-        or the outbox's linger runs out.  TLS cannot half-close, and simply closes.
+        After an oversized message only the sending half closes: closing a socket with unread
+        input makes the kernel answer with a reset, which may overtake the close frame.  The
+        rest of the message is read and dropped (wsproto never sees it, so nothing holds it)
+        until the peer closes too, or the outbox's linger runs out.  TLS cannot half-close.
         """
-        self.transport.write(close_frame(MESSAGE_TOO_BIG))
         half_close = getattr(self.transport, "loseWriteConnection", None)
-        if half_close is None:
-            self.transport.loseConnection()
-        else:
+        if self.close_code == MESSAGE_TOO_BIG and half_close is not None:
             half_close()
+        else:
+            self.transport.loseConnection()
 
     def _send(self, data: bytes) -> None:
         self.factory.bytes_sent += len(data)
         assert self.outbox is not None  # made once the upgrade is done, before any event
         self.outbox.write(data)
-
-    def close_socket(self) -> None:
-        """Say goodbye the WebSocket way (a close frame), then close the connection."""
-        if self.close_code == MESSAGE_TOO_BIG:
-            self._refuse_rest()
-            return
-        socket = self._socket
-        try:
-            if socket is None:
-                raise LocalProtocolError("no WebSocket")
-            socket.loseConnection(self.close_code)
-        except LocalProtocolError:  # the peer's close frame came first, and was answered
-            self.transport.loseConnection()
 
 
 def _unused(data: bytes) -> None:
@@ -280,11 +268,18 @@ def _unused(data: bytes) -> None:
 
 
 class _Upgraded:
-    """The connection under a WebSocket as the outbox sees it: frames go straight to it, the
-    producer registers through the upgraded request, and closing sends a close frame first."""
+    """The connection under a WebSocket, as the outbox sees it.
+
+    On plain TCP it shows the outbox the socket (the outbox then sends to it directly and
+    registers as a pull producer); its ending is the door's (a half-close after an oversized
+    message).  Everything else is the connection's own.
+    """
 
     def __init__(self, door: WebDoor) -> None:
         self._door = door
+        lower = door.transport
+        if ITCPTransport.providedBy(lower) and not ISSLTransport.providedBy(lower):
+            alsoProvides(self, ITCPTransport)
 
     @property
     def disconnecting(self) -> bool:
@@ -297,6 +292,9 @@ class _Upgraded:
     def getPeer(self) -> IAddress:
         return self._door.transport.getPeer()
 
+    def getHandle(self) -> object:
+        return self._door.transport.getHandle()  # type: ignore[attr-defined]  # TCP's
+
     def write(self, data: bytes) -> None:
         self._door.transport.write(data)
 
@@ -304,34 +302,47 @@ class _Upgraded:
         self._door.transport.writeSequence(data)
 
     def loseConnection(self) -> None:
-        self._door.close_socket()
+        self._door.end_of_output()
 
     def abortConnection(self) -> None:
         self._door.transport.abortConnection()
 
     def registerProducer(self, producer: IProducer, streaming: bool) -> None:
-        self._door._request.registerProducer(_Backpressure(producer, self._door), True)
+        self._door.transport.registerProducer(producer, streaming)
+        if not streaming:
+            # A pull producer is resumed at once, and then whenever the transport has sent
+            # all it holds.  It holds the upgrade's answer (Twisted never sends a write at
+            # once), which the outbox's first frame, sent straight to the socket, would
+            # overtake: so it waits to be resumed once that has gone.
+            producer.pauseProducing()  # type: ignore[attr-defined]  # the outbox is both kinds
 
     def unregisterProducer(self) -> None:
-        self._door._request.unregisterProducer()
+        self._door.transport.unregisterProducer()
 
 
-@implementer(IPushProducer)
-class _Backpressure:
-    """Relays the connection's pauses to the outbox, and stops reading from a peer while it
-    does not read what it is sent."""
+class _ThroughOutbox:
+    """The transport Twisted's WebSocket writes its own frames to: the door's outbox."""
 
-    def __init__(self, outbox: IProducer, door: WebDoor) -> None:
-        self._outbox = outbox
+    def __init__(self, door: WebDoor) -> None:
         self._door = door
 
-    def pauseProducing(self) -> None:
-        self._outbox.pauseProducing()  # type: ignore[attr-defined]  # the outbox is both kinds
-        self._door.output_stalled(True)
+    def write(self, data: bytes) -> None:
+        outbox = self._door.outbox
+        if outbox is not None:
+            outbox.write(data)
 
-    def resumeProducing(self) -> None:
-        self._outbox.resumeProducing()  # type: ignore[attr-defined]
-        self._door.output_stalled(False)
+    def writeSequence(self, data: Iterable[bytes]) -> None:
+        for each in data:
+            self.write(each)
 
-    def stopProducing(self) -> None:
-        self._outbox.stopProducing()
+    def loseConnection(self) -> None:
+        self._door.peer_closed()
+
+    def abortConnection(self) -> None:
+        self._door.transport.abortConnection()
+
+    def getPeer(self) -> IAddress:
+        return self._door.transport.getPeer()
+
+    def getHost(self) -> IAddress:
+        return self._door.transport.getHost()  # type: ignore[attr-defined]
