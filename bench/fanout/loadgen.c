@@ -1,11 +1,12 @@
 /*
- * loadgen: a single-process, single-threaded epoll load generator for chatd's line protocol.
+ * loadgen: a single-process, single-threaded epoll load generator for chatd's line protocol, and
+ * (fanout only) for its web door's WebSocket protocol.
  *
  * Build (from the repository root):   gcc -O2 -o loadgen bench/fanout/loadgen.c
  *
  *   loadgen HOST PORT fanout  --users N --senders K [--window 16] [--size 64]
  *                             [--warmup S] [--duration S] [--rate MSGS_PER_S]
- *                             [--rooms R] [--receipts 0|1]
+ *                             [--rooms R] [--receipts 0|1] [--proto line|web]
  *   loadgen HOST PORT connect --users N [--rate CONNECTS_PER_S] [--hold S]
  *   loadgen HOST PORT storm   --users N [--inflight M] [--timeout S]
  *   common options: [--prefix u] [--server-pid PID] [--join-inflight 200]
@@ -62,6 +63,22 @@
  * storm: starts --users non-blocking connect()s at once, unpaced; answers each prompt with a name
  * while at most --inflight names await their welcome; counts the handshakes completed within
  * --timeout seconds, the failed ones and the stalled ones (no prompt or no welcome in time).
+ *
+ * fanout with --proto web (chatd's web door, `--web ENDPOINT`; docs/web-protocol.md): every user
+ * is a WebSocket client of /ws instead of a line client, doing the same work.  It sends an HTTP
+ * upgrade (no Origin header, as a program does; the fixed key of RFC 6455's example, whose
+ * Sec-WebSocket-Accept it checks), waits for {"type":"ask_name"} and answers
+ * {"type":"name","name":"uN"}; {"type":"welcome",...} ends the handshake.  Its frames are masked
+ * (a fresh key each), the server's must not be, and each must be one final text frame of one JSON
+ * object (a ping gets its pong; anything else is malformed).  A message is
+ * {"type":"say","text":TEXT} with TEXT the line mode's "SENDER SEQ SEND_NS xxx..." of --size - 2
+ * bytes, so the hub gets the very same lines; a delivery is
+ * {"type":"said","room":R,"name":SENDER,"text":TEXT,"seq":N,"time":"...Z"}, matched byte for byte
+ * in the order of fields chatd writes (a different order counts as malformed, so nothing passes
+ * unchecked), and the room's seq must grow from one delivery to the next at each reader.  Joins
+ * are counted from {"type":"joined",...}, --receipts 1 sends {"type":"receipts","on":true} and
+ * times {"type":"receipt",...}; an {"type":"error",...} is malformed and an error, as "! " is.
+ * Not with --rooms.
  *
  * Output: one JSON object on stdout at the end; progress on stderr. Exit status 0 when it ran,
  * 2 on a setup failure (fanout: not every user joined; connect, storm: no handshake completed;
@@ -166,6 +183,7 @@ static struct {
     int users, senders, window, size;
     double warmup, duration, rate, hold, timeout, drain, handshake_timeout;
     int inflight, join_inflight, server_pid, realtime, rooms, receipts;
+    int web; /* --proto web */
     const char *prefix;
 } opt = {.users = 100, .senders = 10, .window = 16, .size = 64, .warmup = 3, .duration = 10,
          .rate = 0, .hold = 2, .timeout = 30, .drain = 5, .handshake_timeout = 10,
@@ -177,14 +195,34 @@ static void usage(void) {
             "       [--size BYTES] [--warmup S] [--duration S] [--rate R] [--hold S]\n"
             "       [--inflight M] [--timeout S] [--drain S] [--handshake-timeout S]\n"
             "       [--join-inflight M] [--prefix P] [--server-pid PID] [--realtime 0|1]\n"
-            "       [--rooms R] [--receipts 0|1]\n");
+            "       [--rooms R] [--receipts 0|1] [--proto line|web]\n");
     exit(1);
+}
+
+/* A whole number, all of v (no sign, no spaces, nothing after it), else a usage error: atoi would
+ * take "1O00" for 1. */
+static int whole(const char *v) {
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || *v < '0' || *v > '9' || n > 1000000000) usage();
+    return (int)n;
+}
+
+/* A number of seconds or a rate, all of v and not negative, else a usage error. */
+static double real(const char *v) {
+    char *end;
+    errno = 0;
+    if (!((*v >= '0' && *v <= '9') || *v == '.')) usage(); /* strtod would skip spaces */
+    double x = strtod(v, &end);
+    if (errno || end == v || *end || !(x >= 0) || x > 1e9) usage();
+    return x;
 }
 
 static void parse_args(int argc, char **argv) {
     if (argc < 4) usage();
     opt.host = argv[1];
-    opt.port = atoi(argv[2]);
+    opt.port = whole(argv[2]);
     if (!strcmp(argv[3], "fanout")) opt.scenario = FANOUT;
     else if (!strcmp(argv[3], "connect")) opt.scenario = CONNECT, opt.rate = 1000, opt.users = 10000;
     else if (!strcmp(argv[3], "storm")) opt.scenario = STORM, opt.users = 2000;
@@ -193,24 +231,28 @@ static void parse_args(int argc, char **argv) {
         const char *a = argv[i];
         if (i + 1 >= argc) usage();
         const char *v = argv[++i];
-        if (!strcmp(a, "--users")) opt.users = atoi(v);
-        else if (!strcmp(a, "--senders")) opt.senders = atoi(v);
-        else if (!strcmp(a, "--window")) opt.window = atoi(v);
-        else if (!strcmp(a, "--size")) opt.size = atoi(v);
-        else if (!strcmp(a, "--warmup")) opt.warmup = atof(v);
-        else if (!strcmp(a, "--duration")) opt.duration = atof(v);
-        else if (!strcmp(a, "--rate")) opt.rate = atof(v);
-        else if (!strcmp(a, "--hold")) opt.hold = atof(v);
-        else if (!strcmp(a, "--inflight")) opt.inflight = atoi(v);
-        else if (!strcmp(a, "--timeout")) opt.timeout = atof(v);
-        else if (!strcmp(a, "--drain")) opt.drain = atof(v);
-        else if (!strcmp(a, "--handshake-timeout")) opt.handshake_timeout = atof(v);
-        else if (!strcmp(a, "--join-inflight")) opt.join_inflight = atoi(v);
+        if (!strcmp(a, "--users")) opt.users = whole(v);
+        else if (!strcmp(a, "--senders")) opt.senders = whole(v);
+        else if (!strcmp(a, "--window")) opt.window = whole(v);
+        else if (!strcmp(a, "--size")) opt.size = whole(v);
+        else if (!strcmp(a, "--warmup")) opt.warmup = real(v);
+        else if (!strcmp(a, "--duration")) opt.duration = real(v);
+        else if (!strcmp(a, "--rate")) opt.rate = real(v);
+        else if (!strcmp(a, "--hold")) opt.hold = real(v);
+        else if (!strcmp(a, "--inflight")) opt.inflight = whole(v);
+        else if (!strcmp(a, "--timeout")) opt.timeout = real(v);
+        else if (!strcmp(a, "--drain")) opt.drain = real(v);
+        else if (!strcmp(a, "--handshake-timeout")) opt.handshake_timeout = real(v);
+        else if (!strcmp(a, "--join-inflight")) opt.join_inflight = whole(v);
         else if (!strcmp(a, "--prefix")) opt.prefix = v;
-        else if (!strcmp(a, "--server-pid")) opt.server_pid = atoi(v);
-        else if (!strcmp(a, "--realtime")) opt.realtime = atoi(v);
-        else if (!strcmp(a, "--rooms")) opt.rooms = atoi(v);
-        else if (!strcmp(a, "--receipts")) opt.receipts = atoi(v);
+        else if (!strcmp(a, "--server-pid")) opt.server_pid = whole(v);
+        else if (!strcmp(a, "--realtime")) opt.realtime = whole(v);
+        else if (!strcmp(a, "--rooms")) opt.rooms = whole(v);
+        else if (!strcmp(a, "--receipts")) opt.receipts = whole(v);
+        else if (!strcmp(a, "--proto")) {
+            if (!strcmp(v, "web")) opt.web = 1;
+            else if (strcmp(v, "line")) usage();
+        }
         else usage();
     }
     if (opt.users < 1 || opt.port <= 0 || opt.window < 1 || opt.inflight < 1 ||
@@ -220,11 +262,14 @@ static void parse_args(int argc, char **argv) {
         (opt.senders < 1 || opt.senders > opt.users || opt.users < 2 || opt.size < 48 ||
          opt.size > 4000 || opt.rooms < 0 || opt.rooms > opt.users))
         usage();
+    if (opt.web && (opt.scenario != FANOUT || opt.rooms)) usage();
+    if (opt.receipts < 0 || opt.receipts > 1 || opt.realtime < 0 || opt.realtime > 1) usage();
 }
 
 /* ---------------------------------------------------------------- connections */
 
-enum { C_IDLE, C_CONNECTING, C_PROMPT, C_QUEUED, C_WELCOME, C_JOINED, C_FAILED, C_CLOSED };
+/* C_UPGRADE: --proto web, the HTTP upgrade sent, its answer not read yet */
+enum { C_IDLE, C_CONNECTING, C_UPGRADE, C_PROMPT, C_QUEUED, C_WELCOME, C_JOINED, C_FAILED, C_CLOSED };
 
 typedef struct {
     int fd, state, idx;
@@ -234,6 +279,7 @@ typedef struct {
     char *wbuf;                    /* output the kernel did not take yet */
     size_t wlen, wcap;
     int want_out;
+    int64_t room_seq;              /* --proto web: the room's seq of the last line read */
 } conn_t;
 
 typedef struct {              /* one slot of a sender's window */
@@ -258,7 +304,7 @@ static int64_t *last_seq;     /* [receiver * senders + sender] */
 static int epfd, tfd = -1;
 static struct sockaddr_in addr;
 static char rbuf[1 << 20];
-static char namebuf[64];
+static char namebuf[80];
 
 /* counters */
 static struct {
@@ -302,7 +348,9 @@ static void conn_close(conn_t *c, int state) {
         close(c->fd);
         c->fd = -1;
     }
-    if (c->state == C_CONNECTING || c->state == C_PROMPT || c->state == C_QUEUED) st.joined_inflight--;
+    if (c->state == C_CONNECTING || c->state == C_UPGRADE || c->state == C_PROMPT ||
+        c->state == C_QUEUED)
+        st.joined_inflight--;
     if (c->state == C_WELCOME) st.joined_inflight--, st.named_inflight--;
     c->state = state;
     free(c->pend);
@@ -379,8 +427,82 @@ static int conn_flush(conn_t *c) {
     return 0;
 }
 
+/* ---------------------------------------------------------------- WebSocket (--proto web) */
+
+/* RFC 6455's example key, and the Sec-WebSocket-Accept a server must answer it with. */
+static const char WS_KEY[] = "dGhlIHNhbXBsZSBub25jZQ==";
+static const char WS_ACCEPT[] = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+static char upgrade_request[256];
+static size_t upgrade_len;
+
+static void make_upgrade_request(void) {
+    upgrade_len = (size_t)snprintf(upgrade_request, sizeof upgrade_request,
+                                   "GET /ws HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+                                   "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                                   "Sec-WebSocket-Version: 13\r\n\r\n",
+                                   opt.host, opt.port, WS_KEY);
+}
+
+/* Whether the head of the server's answer (up to its blank line) accepts the upgrade. */
+static int upgrade_accepted(const char *head, size_t len) {
+    static const char STATUS[] = "HTTP/1.1 101 ";
+    char text[2048];
+    if (len >= sizeof text || len < sizeof STATUS - 1 || memcmp(head, STATUS, sizeof STATUS - 1))
+        return 0;
+    memcpy(text, head, len);
+    text[len] = 0;
+    /* the header's name in any case, its value exactly (base64 is case-sensitive) */
+    const char *h = strcasestr(text, "\r\nSec-WebSocket-Accept:");
+    if (!h) return 0;
+    h += sizeof "\r\nSec-WebSocket-Accept:" - 1;
+    while (*h == ' ') h++;
+    return !strncmp(h, WS_ACCEPT, sizeof WS_ACCEPT - 1) &&
+           (h[sizeof WS_ACCEPT - 1] == '\r' || h[sizeof WS_ACCEPT - 1] == ' ');
+}
+
+static uint32_t mask_state = 0x9e3779b9u;
+
+/* One final, masked frame of opcode op (0x1 text, 0xA pong) carrying payload[0..n) into out;
+ * returns its length (at most n + 8: n is below 64 KiB here). */
+static size_t ws_frame(char *out, int op, const char *payload, size_t n) {
+    size_t h = 0;
+    out[h++] = (char)(0x80 | op);
+    if (n < 126) {
+        out[h++] = (char)(0x80 | n);
+    } else {
+        out[h++] = (char)(0x80 | 126);
+        out[h++] = (char)(n >> 8);
+        out[h++] = (char)(n & 0xff);
+    }
+    /* xorshift32: a fresh key per frame, as a client must (RFC 6455, section 5.3) */
+    mask_state ^= mask_state << 13, mask_state ^= mask_state >> 17, mask_state ^= mask_state << 5;
+    unsigned char key[4];
+    memcpy(key, &mask_state, 4);
+    memcpy(out + h, key, 4);
+    h += 4;
+    for (size_t i = 0; i < n; i++) out[h + i] = (char)(payload[i] ^ key[i & 3]);
+    return h + n;
+}
+
+/* The JSON {"type":"say","text":TEXT} in a masked frame; TEXT needs no escaping. */
+static size_t ws_say(char *out, const char *text, size_t n) {
+    static const char HEAD[] = "{\"type\":\"say\",\"text\":\"";
+    char json[4200];
+    memcpy(json, HEAD, sizeof HEAD - 1);
+    memcpy(json + sizeof HEAD - 1, text, n);
+    memcpy(json + sizeof HEAD - 1 + n, "\"}", 2);
+    return ws_frame(out, 0x1, json, sizeof HEAD - 1 + n + 2);
+}
+
 static void send_name(conn_t *c) {
     int n = snprintf(namebuf, sizeof namebuf, "%s%d\r\n", opt.prefix, c->idx);
+    if (opt.web) {
+        char json[64], frame[80];
+        int j = snprintf(json, sizeof json, "{\"type\":\"name\",\"name\":\"%s%d\"}", opt.prefix,
+                         c->idx);
+        n = (int)ws_frame(frame, 0x1, json, (size_t)j);
+        memcpy(namebuf, frame, (size_t)n);
+    }
     c->state = C_WELCOME;
     st.named_inflight++;
     if (conn_write(c, namebuf, (size_t)n) < 0) {
@@ -420,10 +542,10 @@ static int64_t decimal(const char *p, const char *end, const char **after) {
     return p == start ? -1 : value;
 }
 
-static void chat_line(conn_t *c, const char *line, size_t len, uint64_t t) {
-    const char *colon = memmem(line, len, ": ", 2);
-    if (!colon) { malformed(line, len); return; }
-    const char *p = colon + 2, *end = line + len;
+/* A chat line from name[0..name_len) with text p..end, read by c at t: checked and counted.  line
+ * and len are what was read, shown if it is malformed. */
+static void chat_text(conn_t *c, const char *name, size_t name_len, const char *p, const char *end,
+                      uint64_t t, const char *line, size_t len) {
     size_t payload = (size_t)(end - p);
     if (payload != (size_t)opt.size - 2) { malformed(line, len); return; }
     /* SENDER SEQ NS xxx... */
@@ -441,7 +563,7 @@ static void chat_line(conn_t *c, const char *line, size_t len, uint64_t t) {
     if (memcmp(p, padding, (size_t)(end - p)) != 0) { malformed(line, len); return; }
     /* the name must be the sender's */
     const sender_t *from = &senders[s];
-    if ((size_t)(colon - line) != from->name_len || memcmp(line, from->name, from->name_len) != 0 ||
+    if (name_len != from->name_len || memcmp(name, from->name, from->name_len) != 0 ||
         s == c->idx || seq >= from->next_seq || room_of(c->idx) != room_of((int)s)) {
         malformed(line, len);
         return;
@@ -460,6 +582,55 @@ static void chat_line(conn_t *c, const char *line, size_t len, uint64_t t) {
         st.deliveries_window++;
         hist_add(&lat_hist, t > sent_ns ? (t - sent_ns) / 1000 : 0);
     }
+}
+
+/* "NAME: TEXT" */
+static void chat_line(conn_t *c, const char *line, size_t len, uint64_t t) {
+    const char *colon = memmem(line, len, ": ", 2);
+    if (!colon) { malformed(line, len); return; }
+    chat_text(c, line, (size_t)(colon - line), colon + 2, line + len, t, line, len);
+}
+
+/* Expects the string literal lit at *p (before end) and steps over it. */
+#define TAKE(p, end, lit) \
+    ((size_t)((end) - (p)) >= sizeof lit - 1 && !memcmp((p), lit, sizeof lit - 1) && \
+     ((p) += sizeof lit - 1, 1))
+
+static const char SAID[] = "{\"type\":\"said\",\"room\":\"";
+
+/* {"type":"said","room":R,"name":N,"text":T,"seq":S,"time":"...Z"} (chatd's order of fields),
+ * with ,"replayed":true before the end for a line from history. */
+static void said(conn_t *c, const char *m, size_t n, uint64_t t) {
+    const char *p = m + sizeof SAID - 1, *end = m + n;
+    const char *q = memchr(p, '"', (size_t)(end - p)); /* the room's end */
+    if (!q) { malformed(m, n); return; }
+    p = q;
+    if (!TAKE(p, end, "\",\"name\":\"")) { malformed(m, n); return; }
+    const char *name = p;
+    q = memchr(p, '"', (size_t)(end - p) < 40 ? (size_t)(end - p) : 40);
+    if (!q) { malformed(m, n); return; }
+    size_t name_len = (size_t)(q - name);
+    p = q;
+    if (!TAKE(p, end, "\",\"text\":\"")) { malformed(m, n); return; }
+    const char *text = p;
+    size_t text_len = (size_t)opt.size - 2; /* the text has no '"' or '\\' to escape */
+    if ((size_t)(end - p) < text_len) { malformed(m, n); return; }
+    p += text_len;
+    if (!TAKE(p, end, "\",\"seq\":")) { malformed(m, n); return; }
+    int64_t seq = decimal(p, end, &p);
+    if (seq < 1 || !TAKE(p, end, ",\"time\":\"") || end - p < 25 || p[23] != 'Z' || p[24] != '"') {
+        malformed(m, n);
+        return;
+    }
+    p += 25;
+    if (TAKE(p, end, ",\"replayed\":true}") && p == end) {
+        st.history++; /* a newcomer's history from an earlier run on the same server */
+        return;
+    }
+    if (!(p + 1 == end && *p == '}')) { malformed(m, n); return; }
+    if (seq <= c->room_seq) { malformed(m, n); return; } /* the room's order, broken */
+    c->room_seq = seq;
+    chat_text(c, name, name_len, text, text + text_len, t, m, n);
 }
 
 static const char PROMPT[] = "Please enter a username:";
@@ -498,6 +669,16 @@ static void await_receipt(sender_t *snd, uint64_t t) {
     snd->rlen++;
 }
 
+/* Asked for a name: answer, or in storm queue while --inflight names await their welcome. */
+static void prompted(conn_t *c) {
+    st.prompts++;
+    if (opt.scenario == STORM && st.named_inflight >= opt.inflight) {
+        c->state = C_QUEUED;
+    } else {
+        send_name(c);
+    }
+}
+
 static void handle_line(conn_t *c, const char *line, size_t len, uint64_t t) {
     if (len && line[len - 1] == '\r') len--;
     st.lines++;
@@ -505,12 +686,7 @@ static void handle_line(conn_t *c, const char *line, size_t len, uint64_t t) {
     case C_CONNECTING:
     case C_PROMPT:
         if (len >= sizeof PROMPT - 1 && !memcmp(line + len - (sizeof PROMPT - 1), PROMPT, sizeof PROMPT - 1)) {
-            st.prompts++;
-            if (opt.scenario == STORM && st.named_inflight >= opt.inflight) {
-                c->state = C_QUEUED;
-            } else {
-                send_name(c);
-            }
+            prompted(c);
         } else if (len >= 2 && line[0] == '!') {
             st.handshakes_failed++;
             conn_close(c, C_FAILED);
@@ -561,6 +737,114 @@ static void handle_line(conn_t *c, const char *line, size_t len, uint64_t t) {
     }
 }
 
+#define IS(m, n, lit) ((n) >= sizeof lit - 1 && !memcmp((m), lit, sizeof lit - 1))
+
+/* One JSON message of the web protocol, as handle_line takes one line. */
+static void handle_message(conn_t *c, const char *m, size_t n, uint64_t t) {
+    st.lines++;
+    switch (c->state) {
+    case C_PROMPT: /* hello and the motd come first, and are let pass */
+        if (IS(m, n, "{\"type\":\"ask_name\"}")) {
+            prompted(c);
+        } else if (IS(m, n, "{\"type\":\"error\"")) {
+            st.handshakes_failed++;
+            conn_close(c, C_FAILED);
+        }
+        return;
+    case C_WELCOME:
+        if (IS(m, n, "{\"type\":\"welcome\"")) {
+            st.handshakes_ok++;
+            hist_add(&hs_hist, (t - c->started) / 1000);
+            st.joined_inflight--;
+            st.named_inflight--;
+            c->state = C_JOINED;
+        } else if (IS(m, n, "{\"type\":\"error\"")) {
+            st.handshakes_failed++;
+            conn_close(c, C_FAILED);
+        }
+        return;
+    case C_JOINED:
+        if (IS(m, n, SAID)) {
+            said(c, m, n, t);
+        } else if (IS(m, n, "{\"type\":\"receipt\",")) {
+            receipt(c, t);
+        } else if (IS(m, n, "{\"type\":\"error\"")) {
+            st.errors++;
+            malformed(m, n);
+        } else if (IS(m, n, "{\"type\":\"")) { /* an event other than a line: a notice */
+            st.notices++;
+            if (IS(m, n, "{\"type\":\"joined\",")) st.join_notices++;
+            else if (n == sizeof "{\"type\":\"receipts\",\"on\":true}" - 1 &&
+                     IS(m, n, "{\"type\":\"receipts\",\"on\":true}"))
+                st.receipts_on++;
+        } else {
+            malformed(m, n);
+        }
+        return;
+    default:
+        return;
+    }
+}
+
+/* What a WebSocket connection read, from p to end: first the answer to the upgrade, then the
+ * server's frames.  Returns where an unfinished frame begins (to be kept for the next read), or
+ * NULL if the connection was closed. */
+static char *web_input(conn_t *c, char *p, char *end, uint64_t t) {
+    if (c->state == C_UPGRADE) {
+        char *blank = memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
+        if (!blank) return p;
+        if (!upgrade_accepted(p, (size_t)(blank - p) + 2)) {
+            malformed(p, (size_t)(blank - p));
+            st.handshakes_failed++;
+            conn_close(c, C_FAILED);
+            return NULL;
+        }
+        c->state = C_PROMPT;
+        p = blank + 4;
+    }
+    while (end - p >= 2) {
+        unsigned char b0 = (unsigned char)p[0], b1 = (unsigned char)p[1];
+        size_t head = 2;
+        uint64_t n = b1 & 0x7f;
+        if (n == 126) {
+            if (end - p < 4) break;
+            n = (uint64_t)(unsigned char)p[2] << 8 | (unsigned char)p[3];
+            head = 4;
+        } else if (n == 127) {
+            if (end - p < 10) break;
+            n = 0;
+            for (int i = 2; i < 10; i++) n = n << 8 | (unsigned char)p[i];
+            head = 10;
+        }
+        if ((b1 & 0x80) || n > sizeof rbuf / 4) { /* masked by the server, or absurdly long */
+            malformed(p, (size_t)(end - p) < 80 ? (size_t)(end - p) : 80);
+            conn_close(c, c->state == C_JOINED ? C_CLOSED : C_FAILED);
+            return NULL;
+        }
+        if ((uint64_t)(end - p) < head + n) break;
+        char *payload = p + head;
+        p = payload + n;
+        if (b0 == 0x81) {
+            handle_message(c, payload, (size_t)n, t);
+        } else if (b0 == 0x89 && n < 126) { /* a ping: its pong */
+            char pong[140];
+            if (conn_write(c, pong, ws_frame(pong, 0xA, payload, (size_t)n)) < 0) {
+                conn_close(c, c->state == C_JOINED ? C_CLOSED : C_FAILED);
+                return NULL;
+            }
+        } else if (b0 == 0x88) { /* the server closes */
+            st.closed_by_server++;
+            if (c->state != C_JOINED) st.handshakes_failed++;
+            conn_close(c, c->state == C_JOINED ? C_CLOSED : C_FAILED);
+            return NULL;
+        } else { /* fragmented, binary, reserved bits: not what chatd sends */
+            malformed(payload, (size_t)n < 80 ? (size_t)n : 80);
+        }
+        if (c->fd < 0) return NULL;
+    }
+    return p;
+}
+
 /* Read what is there; idle joined users in connect/storm only count bytes. */
 static void conn_read(conn_t *c) {
     for (int rounds = 0; rounds < 4 && c->fd >= 0; rounds++) {
@@ -586,7 +870,11 @@ static void conn_read(conn_t *c) {
         }
         uint64_t t = now_ns();
         char *p = rbuf, *end = rbuf + keep + n;
-        for (;;) {
+        if (opt.web) {
+            p = web_input(c, p, end, t);
+            if (!p) return;
+        }
+        while (!opt.web) {
             char *nl = memchr(p, '\n', (size_t)(end - p));
             if (!nl) break;
             handle_line(c, p, (size_t)(nl - p), t);
@@ -619,6 +907,14 @@ static void conn_event(conn_t *c, uint32_t ev) {
         }
         st.connected++;
         c->state = C_PROMPT;
+        if (opt.web) {
+            c->state = C_UPGRADE;
+            if (conn_write(c, upgrade_request, upgrade_len) < 0) {
+                st.handshakes_failed++;
+                conn_close(c, C_FAILED);
+                return;
+            }
+        }
         if (c->wlen == 0) {
             c->want_out = 0;
             ep_mod(c);
@@ -638,20 +934,30 @@ static void conn_event(conn_t *c, uint32_t ev) {
 
 static char msgbuf[16 * 4096 + 64];
 
+/* The most one message takes on the wire: --size bytes as a line; as a frame, the text's
+ * --size - 2 bytes in {"type":"say","text":""} (24 bytes) and at most 8 bytes of head. */
+static size_t wire_size(void) { return (size_t)opt.size + (opt.web ? 30 : 0); }
+
 static void sender_send(int s, int count) {
     sender_t *snd = &senders[s];
     conn_t *c = &conns[s];
     if (c->state != C_JOINED) return;
     size_t off = 0;
     uint64_t t = now_ns();
-    for (int i = 0; i < count && snd->inflight < opt.window && off + opt.size <= sizeof msgbuf; i++) {
+    char text[4096];
+    for (int i = 0; i < count && snd->inflight < opt.window && off + wire_size() <= sizeof msgbuf;
+         i++) {
         int64_t seq = snd->next_seq++;
-        char *m = msgbuf + off;
+        char *m = opt.web ? text : msgbuf + off;
         int n = snprintf(m, (size_t)opt.size, "%d %lld %llu ", s, (long long)seq, (unsigned long long)t);
         memset(m + n, 'x', (size_t)(opt.size - 2 - n));
-        m[opt.size - 2] = '\r';
-        m[opt.size - 1] = '\n';
-        off += (size_t)opt.size;
+        if (opt.web) {
+            off += ws_say(msgbuf + off, text, (size_t)opt.size - 2);
+        } else {
+            m[opt.size - 2] = '\r';
+            m[opt.size - 1] = '\n';
+            off += (size_t)opt.size;
+        }
         slot_t *slot = &snd->ring[seq % opt.window];
         slot->seq = seq;
         slot->remaining = room_size(room_of(s)) - 1;
@@ -711,7 +1017,8 @@ static void stop_timer(void) {
 static void reap_handshakes(uint64_t t, double limit_s, int64_t *timeouts) {
     for (int i = 0; i < opt.users; i++) {
         conn_t *c = &conns[i];
-        if ((c->state == C_CONNECTING || c->state == C_PROMPT || c->state == C_QUEUED ||
+        if ((c->state == C_CONNECTING || c->state == C_UPGRADE || c->state == C_PROMPT ||
+             c->state == C_QUEUED ||
              c->state == C_WELCOME) &&
             t - c->started > (uint64_t)(limit_s * 1e9)) {
             (*timeouts)++;
@@ -843,8 +1150,12 @@ static const char *setup_phase(void) {
         if (!rooms_settled()) return "room joins did not all arrive";
     }
     if (opt.receipts) {
+        static const char ON[] = "{\"type\":\"receipts\",\"on\":true}";
+        char frame[64];
+        size_t n = opt.web ? ws_frame(frame, 0x1, ON, sizeof ON - 1) : 14;
+        if (!opt.web) memcpy(frame, "/receipts on\r\n", n);
         for (int s = 0; s < opt.senders; s++)
-            if (conn_write(&conns[s], "/receipts on\r\n", 14) < 0) return "/receipts could not be sent";
+            if (conn_write(&conns[s], frame, n) < 0) return "/receipts could not be sent";
         run_for(10, receipts_settled);
         progress("receipts on for %lld of %d senders", (long long)st.receipts_on, opt.senders);
         if (!receipts_settled()) return "receipts were not switched on";
@@ -858,8 +1169,8 @@ static const char *setup_phase(void) {
 static int realtime_granted;
 
 static void json_common(const char *scenario, double wall, double cpu) {
-    printf("{\"scenario\": \"%s\", \"host\": \"%s\", \"port\": %d, \"users\": %d", scenario,
-           opt.host, opt.port, opt.users);
+    printf("{\"scenario\": \"%s\", \"proto\": \"%s\", \"host\": \"%s\", \"port\": %d, \"users\": %d",
+           scenario, opt.web ? "web" : "line", opt.host, opt.port, opt.users);
     printf(", \"handshakes_ok\": %lld, \"handshakes_failed\": %lld, \"handshakes_timeout\": %lld",
            (long long)st.handshakes_ok, (long long)st.handshakes_failed,
            (long long)st.handshakes_timeout);
@@ -1125,6 +1436,7 @@ int main(int argc, char **argv) {
         if (sched_setscheduler(0, SCHED_FIFO, &sp) == 0) realtime_granted = 1;
         else progress("warning: no real-time priority (%s); measuring without", strerror(errno));
     }
+    make_upgrade_request();
     epfd = epoll_create1(0);
     int status;
     if (opt.scenario == FANOUT) status = run_fanout();

@@ -30,10 +30,14 @@ from bench.fanout.servers import (
     REPO,
     SERVERS,
     STOP_GRACE,
+    WEB_ARGS,
     server_command,
 )
 
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "results"
+#: Every scenario, as ``--scenarios`` names them; steps run in the order of :func:`scenarios.steps`
+#: whatever the order given (W right after B, whose throughput it is judged against).
+SCENARIOS = ("A", "B", "C", "S", "R", "W")
 DEFAULT_BUILD = Path(__file__).resolve().parent / "build"
 
 
@@ -42,8 +46,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3, help="sets to run; medians over them")
     parser.add_argument(
         "--scenarios",
-        default="A,B,C,S,R",
-        help="comma-separated subset of A,B,C,S,R (default all)",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated subset of {','.join(SCENARIOS)} (default all; W's target needs B)",
     )
     parser.add_argument("--quick", action="store_true", help="short durations, for development")
     parser.add_argument(
@@ -77,8 +81,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.scenarios = [name.strip().upper() for name in args.scenarios.split(",") if name.strip()]
     args.servers = [name.strip() for name in args.servers.split(",") if name.strip()]
-    if not set(args.scenarios) <= {"A", "B", "C", "S", "R"} or not args.scenarios:
-        parser.error("--scenarios takes a subset of A,B,C,S,R")
+    if not set(args.scenarios) <= set(SCENARIOS) or not args.scenarios:
+        parser.error(f"--scenarios takes a subset of {','.join(SCENARIOS)}")
     if not set(args.servers) <= set(SERVERS) or not args.servers:
         parser.error(f"--servers takes a subset of {','.join(SERVERS)}")
     if "chatd-before" in args.servers and not args.before:
@@ -168,6 +172,8 @@ def commands(args: argparse.Namespace, before: Before | None) -> list[str]:
         if "TMPDIR/chatd.db" in line:
             text += " (a new TMPDIR per step)"
         out.append(text)
+    if "W" in args.scenarios and "chatd" in args.servers:
+        out.append(f"{'W':8} chatd as above, with {' '.join(WEB_ARGS)}; loadgen with --proto web")
     return out
 
 
@@ -191,6 +197,7 @@ def versus_record(line: table.Line) -> dict:
         "metric": line.row.metric,
         "step": line.row.step,
         "servers": [versus.first, versus.second],
+        "steps": [line.row.step, versus.second_step or line.row.step],
         "how": versus.how,
         "figure": figure,
         "per_run": {str(run): value for run, value in sorted(line.per_run.items())},
@@ -253,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     c_step = next((s for s in steps if s.scenario == "C"), None)
     c_users = int(c_step.args[c_step.args.index("--users") + 1]) if c_step else 10000
     table_rows = table.rows(c_users, servers=args.servers)
-    lines = table.reduce(reports, [row for row in table_rows if row.scenario in args.scenarios])
+    lines = table.reduce(reports, table.chosen(table_rows, args.scenarios))
     met, total = table.verdict(lines)
     info = machine()
     command = "python -m bench.fanout" + (" " + shlex.join(argv or sys.argv[1:])).rstrip()

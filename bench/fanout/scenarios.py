@@ -1,7 +1,9 @@
 """The benchmark's scenarios as load generator command lines, and how one of them is run.
 
-Each :class:`Step` is one run of ``loadgen`` against a fresh server: A, B and R have a saturating
-step and a fixed-load step, A a saturating one with receipts too, C and S one step each.
+Each :class:`Step` is one run of ``loadgen`` against a fresh server: A, B, R and W have a
+saturating step and a fixed-load step, A a saturating one with receipts too, C and S one step
+each.  W is B's load through chatd's web door (WebSocket and JSON), right after B's steps so that
+the two doors are measured minutes apart.
 :func:`run_step` starts the server pinned to one CPU, runs the generator pinned to the other with
 a hard time limit, stops the server by PID and returns the generator's JSON (with what went
 wrong, if anything, under ``"error"``).
@@ -42,7 +44,7 @@ V2_SERVERS = ("chatd", "chatd-memory", "chatd-metrics")
 
 @dataclass(frozen=True)
 class Step:
-    scenario: str  # A, B, C, R or S
+    scenario: str  # A, B, C, R, S or W
     name: str  # e.g. "A-sat"
     args: tuple[str, ...]  # loadgen arguments after HOST PORT
     bound: float  # seconds the generator may take before it is killed
@@ -53,6 +55,9 @@ class Step:
     servers: tuple[str, ...] = ("chatd", "chatd-metrics", "baseline")
     #: chatd's senders turn receipts on (``--receipts 1``): receipt latency and commit rate
     receipts: bool = False
+    #: the door loaded: "line" (every server's protocol) or "web" (chatd's WebSocket, whose
+    #: server then gets ``--web`` and whose generator ``--proto web``)
+    door: str = "line"
 
     def command_for(self, server: str) -> tuple[str, ...]:
         """The generator's arguments against ``server``: receipts only where chatd answers them."""
@@ -73,10 +78,17 @@ JOIN_INFLIGHT = 40
 
 
 def fanout(
-    users: int, rate: float, warmup: float, duration: float, senders: int = 10, rooms: int = 0
+    users: int,
+    rate: float,
+    warmup: float,
+    duration: float,
+    senders: int = 10,
+    rooms: int = 0,
+    door: str = "line",
 ) -> tuple[str, ...]:
     args = ["fanout", "--users", str(users), "--senders", str(senders), "--window", "16"]
     args += ["--size", "64"] + (["--rooms", str(rooms)] if rooms else [])
+    args += ["--proto", "web"] if door == "web" else []
     args += ["--join-inflight", str(JOIN_INFLIGHT)]
     args += ["--warmup", str(warmup), "--duration", str(duration)]
     return tuple(args + (["--rate", str(rate)] if rate else []))
@@ -126,6 +138,27 @@ def steps(quick: bool = False) -> list[Step]:
             **plain,
         ),
         Step("B", "B-fixed", fanout(1000, 40, 1, fixed), bound(1000, 1 + fixed), fixed + 8, **said),
+        # W: B through the web door, against chatd (and chatd-metrics when chosen, as wherever
+        # chatd runs); the others have none. Receipts at the fixed load, as B-fixed has them
+        Step(
+            "W",
+            "W-sat",
+            fanout(1000, 0, warmup, duration, door="web"),
+            bound(1000, warmup + duration),
+            warmup + duration + 8,
+            servers=("chatd", "chatd-metrics"),
+            door="web",
+        ),
+        Step(
+            "W",
+            "W-fixed",
+            fanout(1000, 40, 1, fixed, door="web"),
+            bound(1000, 1 + fixed),
+            fixed + 8,
+            servers=("chatd", "chatd-metrics"),
+            receipts=True,
+            door="web",
+        ),
         Step(
             "C",
             "C",
@@ -275,7 +308,13 @@ def run_step(
         db = Path(tempfile.mkdtemp(prefix="chatd-fanout-", dir=db_dir)) / "chatd.db"
     try:
         server = make_server(
-            server_name, workdir, SERVER_CPU, db=db, chatd_extra=chatd_extra, before=before
+            server_name,
+            workdir,
+            SERVER_CPU,
+            db=db,
+            chatd_extra=chatd_extra,
+            before=before,
+            door=step.door,
         )
         _run_server_step(loadgen, server, step, result)
     finally:

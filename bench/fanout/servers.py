@@ -7,9 +7,11 @@ on-disk SQLite store, the database in a new temporary directory of its own (``--
 serving Prometheus metrics too (``--metrics``). ``chatd-before`` is chatd at an earlier revision,
 from its own venv (:mod:`bench.fanout.before`). The baseline is ``python -m
 bench.fanout.baseline`` run from the repository root. Each writes its output to a log file, from
-which the port is read (``... starting on PORT``). They run in their own session, get SIGTERM
-from the kernel should the runner die (``DIE_WITH_PARENT`` from the soak), and
-:meth:`ServerProcess.stop` stops them by PID: SIGTERM, then SIGKILL after a grace period.
+which the port is read (``... starting on PORT``): the line door's, or for a step of the web door
+(scenario W) the WebSocket's, chatd then being started with :data:`WEB_ARGS` too.  They run in
+their own session, get SIGTERM from the kernel should the runner die (``DIE_WITH_PARENT`` from
+the soak), and :meth:`ServerProcess.stop` stops them by PID: SIGTERM, then SIGKILL after a grace
+period.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ REPO = Path(__file__).resolve().parents[2]
 _STARTED = re.compile(r"(\w+) starting on (\d+)\n")
 #: The factory of chatd's metrics listener, whose port is not the one to load
 METRICS_FACTORY = "MetricsSite"
+#: The factory of chatd's web door (the page and its WebSocket at /ws), whose port is loaded only
+#: in scenario W
+WEB_FACTORY = "WebSite"
 
 #: chatd's options for this benchmark: flood control raised far above the offered load (so that
 #: checking it stays on the measured path), room for the 10,000 users of scenario C, and no
@@ -43,6 +48,12 @@ CHATD_ARGS = [
 
 #: chatd-metrics' addition to chatd's command line: a metrics listener on a free loopback port.
 METRICS_ARGS = ("--metrics", "tcp:0:interface=127.0.0.1")
+
+#: A web door step's addition to chatd's command line: the page and /ws on a free loopback port.
+WEB_ARGS = ("--web", "tcp:0:interface=127.0.0.1")
+
+#: The doors a step can load: chatd's line protocol (every server), or its web door (chatd's).
+DOORS = ("line", "web")
 
 #: The servers, in the table's order.
 SERVERS = ("chatd", "chatd-memory", "chatd-metrics", "chatd-before", "baseline")
@@ -69,11 +80,15 @@ def listening(log: str) -> dict[str, int]:
     return {name: int(port) for name, port in _STARTED.findall(log)}
 
 
-def parse_port(log: str) -> int | None:
+def parse_port(log: str, door: str = "line") -> int | None:
     """The port to load, from Twisted's (or the baseline's) ``... starting on PORT`` line, if
-    logged yet: never the metrics listener's, which chatd-metrics may log first."""
-    ports = [port for name, port in listening(log).items() if name != METRICS_FACTORY]
-    return ports[0] if ports else None
+    logged yet: for the web door its listener's; for the line door never the metrics listener's,
+    which chatd-metrics may log first, nor the web door's."""
+    ports = listening(log)
+    if door == "web":
+        return ports.get(WEB_FACTORY)
+    lines = [port for name, port in ports.items() if name not in (METRICS_FACTORY, WEB_FACTORY)]
+    return lines[0] if lines else None
 
 
 def chatd_command(
@@ -141,8 +156,17 @@ def pinned(cpu: int | None):
 
 
 class ServerProcess:
-    def __init__(self, name: str, command: list[str], cwd: Path, log_path: Path, cpu: int | None):
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        cwd: Path,
+        log_path: Path,
+        cpu: int | None,
+        door: str = "line",
+    ):
         self.name = name
+        self.door = door  # whose port start() returns
         self.command = command
         self.cwd = cwd
         self.log_path = log_path
@@ -159,7 +183,7 @@ class ServerProcess:
         self.process = spawn(self.command, self.cwd, self.log_path, pinned(self.cpu))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            self.port = parse_port(self.log())
+            self.port = parse_port(self.log(), self.door)
             if self.port is not None:
                 return self.port
             if self.process.poll() is not None:
@@ -203,11 +227,19 @@ def make_server(
     db: Path | None = None,
     chatd_extra: tuple = (),
     before: Before | None = None,
+    door: str = "line",
 ) -> ServerProcess:
     """A fresh, unstarted server of :data:`SERVERS`, logging into ``workdir``; the on-disk ones
     keep their database at ``db``; the current chatd's variants get the ``chatd_extra``
-    options, chatd-before is ``before``."""
+    options, chatd-before is ``before``.  With ``door="web"`` (a chatd variant only) it also
+    serves the web door, whose port :meth:`ServerProcess.start` then returns."""
+    if door not in DOORS:
+        raise ValueError(f"no door {door!r}")
+    if door == "web":
+        if name not in ("chatd", "chatd-memory", "chatd-metrics"):
+            raise ValueError(f"{name} has no web door")
+        chatd_extra = (*chatd_extra, *WEB_ARGS)
     workdir.mkdir(parents=True, exist_ok=True)
     command = server_command(name, None if db is None else str(db), chatd_extra, before, twistd)
     cwd = REPO if name == "baseline" else workdir
-    return ServerProcess(name, command, cwd, workdir / "server.log", cpu)
+    return ServerProcess(name, command, cwd, workdir / "server.log", cpu, door)

@@ -6,7 +6,8 @@ failed or was cut short, or a server the step does not run against) is None and 
 a target whose chatd value is None fails. Targets judge ``chatd``, the server as it ships (with
 its on-disk store); the other servers are shown beside it for comparison, and a few rows set two
 servers against each other (:class:`Versus`): chatd and chatd-memory, chatd-metrics and chatd,
-chatd and chatd-before.
+chatd and chatd-before; or one server in two steps: chatd's web door (W-sat) against its line
+door (B-sat) in the same run.
 """
 
 from __future__ import annotations
@@ -110,7 +111,8 @@ RATIO_OF_MEDIANS = "ratio of medians"  # first's median / second's, as chatd / b
 
 @dataclass(frozen=True)
 class Versus:
-    """Two servers of one step set against each other, in a row of its own.
+    """Two servers of one step set against each other, in a row of its own; or, with
+    ``second_step``, the second's figure taken from another step (the same server in two steps).
 
     The same-run figures pair the servers measured minutes apart, so that the machine's drift
     between runs cancels out; a ratio to the baseline is taken as issue 5 takes chatd's.
@@ -119,6 +121,8 @@ class Versus:
     first: str
     second: str
     how: str = SAME_RUN_RATIO
+    #: the step of the second server's figure, if not the row's own
+    second_step: str | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,7 @@ def rows(
             out += _receipts_rows()
         out += _receipt_rows(scenario, fixed, f"{rate} msg/s")
         out += _unstored_rows(scenario, sat, fixed, rate) + _cpu_rows(scenario, sat)
+    out += _web_rows()
     out += [
         Row("C", f"handshakes ok of {c_users:,}", "C", field("handshakes_ok"),
             target=Target("min", c_users)),
@@ -192,6 +197,25 @@ def rows(
     return [
         row for row in out if row.versus is None or {row.versus.first, row.versus.second} <= chosen
     ]
+
+
+def _web_rows() -> list[Row]:
+    """W: B's 1,000 users through chatd's web door (issue 16), its throughput judged against the
+    line door's in B-sat of the same run, and nothing lost."""
+    deliveries = field("deliveries_per_s")
+    return [
+        Row("W", "1000 WebSocket users: deliveries/s", "W-sat", deliveries),
+        Row("W", "deliveries/s, web (W-sat) / line (B-sat)", "W-sat", deliveries, times,
+            Target("ratio", 0.5), versus=Versus("chatd", "chatd", second_step="B-sat")),
+        Row("W", "saturated latency p50", "W-sat", field("p50_us"), millis),
+        Row("W", "saturated latency p99", "W-sat", field("p99_us"), millis),
+        Row("W", "40 msg/s latency p50", "W-fixed", field("p50_us"), millis),
+        Row("W", "40 msg/s latency p99", "W-fixed", field("p99_us"), millis),
+        *_damage_rows("W", "W-sat", "W-fixed", 40),
+        *_receipt_rows("W", "W-fixed", "40 msg/s"),
+        *_unstored_rows("W", "W-sat", "W-fixed", 40),
+        *_cpu_rows("W", "W-sat"),
+    ]  # fmt: skip
 
 
 def _versus_rows(scenario: str, sat: str) -> list[Row]:
@@ -304,12 +328,14 @@ class Line:
         return self.values.get("baseline")
 
 
-def _reduced(reports: list[dict], row: Row, server: str) -> float | None:
-    """The server's median (or worst) over the runs of the row's step; None if none ran it."""
+def _reduced(reports: list[dict], row: Row, server: str, step: str | None = None) -> float | None:
+    """The server's median (or worst) over the runs of ``step`` (the row's if None); None if
+    none ran it."""
+    step = row.step if step is None else step
     found = [
         row.get(report)
         for report in reports
-        if report.get("server") == server and report.get("step") == row.step
+        if report.get("server") == server and report.get("step") == step
     ]
     reducer = worst if row.worst else median
     return reducer(found) if found else None
@@ -319,11 +345,13 @@ def same_run(reports: list[dict], row: Row) -> dict[object, float]:
     """For a :class:`Versus` row, each run's figure of its first server set against its second
     (a difference, or else a ratio), for the runs that measured both."""
     assert row.versus is not None
-    first, second = row.versus.first, row.versus.second
-    by_run: dict[object, dict[str, float | None]] = {}
+    first = (row.versus.first, row.step)
+    second = (row.versus.second, row.versus.second_step or row.step)
+    by_run: dict[object, dict[tuple, float | None]] = {}
     for report in reports:
-        if report.get("step") == row.step and report.get("server") in (first, second):
-            by_run.setdefault(report.get("run"), {})[report["server"]] = row.get(report)
+        key = (report.get("server"), report.get("step"))
+        if key in (first, second):
+            by_run.setdefault(report.get("run"), {})[key] = row.get(report)
     figures: dict[object, float] = {}
     for run, pair in by_run.items():
         a, b = pair.get(first), pair.get(second)
@@ -339,7 +367,8 @@ def _versus(reports: list[dict], row: Row) -> Line:
     assert row.versus is not None
     versus, per_run = row.versus, same_run(reports, row)
     if versus.how == RATIO_OF_MEDIANS:
-        figure = ratio(_reduced(reports, row, versus.first), _reduced(reports, row, versus.second))
+        second = _reduced(reports, row, versus.second, versus.second_step)
+        figure = ratio(_reduced(reports, row, versus.first), second)
     else:
         figure = median(per_run.values())
     values: dict[str, float | None] = dict.fromkeys(SERVERS)
@@ -350,6 +379,22 @@ def _versus(reports: list[dict], row: Row) -> Line:
         shown_ratio = figure
     passed = None if row.target is None else row.target.met(values[versus.first], shown_ratio)
     return Line(row, values, shown_ratio, passed, per_run)
+
+
+def step_scenario(step: str) -> str:
+    """The scenario of a step: "B" of "B-sat", "C" of "C"."""
+    return step.split("-", 1)[0]
+
+
+def chosen(table_rows: list[Row], scenarios: Collection[str]) -> list[Row]:
+    """The rows of the chosen scenarios; a row that compares with another scenario's step (W
+    with B) only if that scenario is chosen too."""
+    kept = []
+    for row in table_rows:
+        other = row.versus.second_step if row.versus is not None else None
+        if row.scenario in scenarios and (other is None or step_scenario(other) in scenarios):
+            kept.append(row)
+    return kept
 
 
 def reduce(reports: list[dict], table_rows: list[Row]) -> list[Line]:

@@ -153,7 +153,7 @@ def test_chatd_runs_with_the_rate_limit_raised_not_off():
 def test_steps_cover_every_scenario_with_bounds():
     for quick in (False, True):
         found = steps(quick)
-        assert {step.scenario for step in found} == {"A", "B", "C", "S", "R"}
+        assert {step.scenario for step in found} == {"A", "B", "C", "S", "R", "W"}
         assert all(step.bound > 0 for step in found)
     full = {step.name: step for step in steps()}
     assert "--rate" not in full["A-sat"].args
@@ -206,7 +206,7 @@ def test_chatd_variants_name_their_database():
 
 def test_store_minus_memory_is_the_median_of_same_run_differences():
     """Issue 14's target compares the store and :memory: run by run, not medians of each."""
-    (row,) = [row for row in table.rows() if row.versus is not None]
+    (row,) = [row for row in table.rows() if row.versus is not None and row.step == "A-fixed"]
     reports = [
         report("chatd", "A-fixed", 1, p99_us=1400),
         report("chatd-memory", "A-fixed", 1, p99_us=1000),
@@ -274,8 +274,13 @@ def versus_rows(chosen):
 
 
 def test_rows_setting_two_servers_against_each_other_need_both_chosen():
-    assert set(versus_rows(servers.DEFAULT_SERVERS)) == {"200 msg/s p99, store minus :memory:"}
-    assert set(versus_rows(["chatd", "baseline"])) == set()
+    web_line = "deliveries/s, web (W-sat) / line (B-sat)"  # chatd against itself
+    assert set(versus_rows(servers.DEFAULT_SERVERS)) == {
+        "200 msg/s p99, store minus :memory:",
+        web_line,
+    }
+    assert set(versus_rows(["chatd", "baseline"])) == {web_line}
+    assert set(versus_rows(["chatd-memory", "baseline"])) == set()
     every = versus_rows(servers.SERVERS)
     assert {
         "deliveries/s, before / baseline",
@@ -284,7 +289,10 @@ def test_rows_setting_two_servers_against_each_other_need_both_chosen():
     } < set(every)
     assert [row.scenario for row in table.rows(servers=servers.SERVERS)
             if row.metric == "deliveries/s, metrics on / off"] == ["A", "B"]  # fmt: skip
-    assert set(versus_rows(["chatd", "chatd-metrics"])) == {"deliveries/s, metrics on / off"}
+    assert set(versus_rows(["chatd", "chatd-metrics"])) == {
+        "deliveries/s, metrics on / off",
+        web_line,
+    }
 
 
 def test_metrics_on_off_is_judged_on_the_median_of_same_run_ratios():
