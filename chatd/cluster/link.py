@@ -22,7 +22,7 @@ from twisted.internet import defer
 from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.logger import Logger
 
-from chatd.cluster.scripts import Script
+from chatd.cluster.scripts import ALL, Script
 
 #: Seconds a command may take before the connection is thought dead.
 REPLY_TIMEOUT = 5.0
@@ -156,6 +156,16 @@ class RedisLink:
 
     def connected(self, conn: Any) -> None:
         self._conn = conn
+        if self._on_message is None:
+            # Load the scripts first, on this connection, so that every EVALSHA after finds them.
+            # Relying on the NOSCRIPT fallback alone would reorder lines: the EVALSHAs sent
+            # before the first EVAL reached Redis fail and go again after later ones succeeded.
+            for script in ALL:
+                conn.execute_command("SCRIPT", "LOAD", script.source).addErrback(
+                    lambda failure: log.warn(
+                        "cannot load a script into redis: {why}", why=failure.getErrorMessage()
+                    )
+                )
         log.info("redis ({name}) connected", name=self._name)
         self._on_up()
 

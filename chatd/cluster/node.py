@@ -149,7 +149,7 @@ class RedisPeers:
     # Peers
 
     def claim(self, key: str, done: Callable[[str | None], None]) -> None:
-        if not self.ready:
+        if not self._can_write():
             done(RECONNECTING)
             return
         args = (lookalike_key(key), self.node)
@@ -162,7 +162,7 @@ class RedisPeers:
         self._link.run(scripts.RELEASE, (scripts.NAMES,), args).addErrback(lambda _: None)
 
     def publish(self, line: StoredLine, sent: Callable[[StoredLine | None], None]) -> None:
-        if not self.ready:
+        if not self._can_write():
             sent(None)
             return
         keys = (scripts.sequence(line.room), scripts.stream(line.room), scripts.LINES)
@@ -172,7 +172,7 @@ class RedisPeers:
         )
 
     def tell(self, fact: Fact) -> None:
-        if not self.ready:
+        if not self._can_write():
             return  # announced again, as it is then, once caught up
         key = fact.old if isinstance(fact, Renamed) else getattr(fact, "key", None)
         if isinstance(fact, TopicChanged) or key is None:
@@ -342,6 +342,7 @@ class RedisPeers:
         finally:
             self._syncing = False
         self.ready = True
+        self.log.info("node {node}: caught up with the cluster", node=self.node)
         early, self._early = self._early, []
         for channel, message in early:
             self.heard(channel, message)
@@ -386,6 +387,12 @@ class RedisPeers:
         self._link.run(scripts.RENEW, keys, args).addCallbacks(renewed, self._failed("renew"))
 
     # Internals
+
+    def _can_write(self) -> bool:
+        """Whether claims, lines and news can go to Redis now: the commands' connection is up,
+        and this node has caught up once.  A pub/sub connection that is being made again does
+        not stop them: what it missed meanwhile is read from the streams once it is back."""
+        return self._link.up and self._epoch is not None
 
     def _user(self, key: str) -> Session | None:
         """The user of this node with key ``key``."""

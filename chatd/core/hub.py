@@ -194,7 +194,7 @@ class Hub:
         its password is right (which :class:`~chatd.core.accounts.Accounts` knows)."""
         if not checked:
             key = self._check_free(name, session)
-        self.remote.claim(session, key, lambda: self._enter(session, name, key))
+        self.remote.claim(session, name, key, lambda: self._enter(session, name, key))
 
     def _enter(self, session: Session, name: str, key: str) -> None:
         if self.accounts.book.find(key) is not None:
@@ -251,7 +251,7 @@ class Hub:
         if not checked:
             key = self._check_free(new_name, session)
         self._admission.spend_rename(session.origin)
-        self.remote.claim(session, key, lambda: self._rename_to(session, new_name, key))
+        self.remote.claim(session, new_name, key, lambda: self._rename_to(session, new_name, key))
 
     def _rename_to(self, session: Session, new_name: str, key: str) -> None:
         old_name = self.user(session)

@@ -59,8 +59,8 @@ class Remote:
 
     # Asking the peers
 
-    def claim(self, session: Session, key: str, then: Callable[[], None]) -> None:
-        """Do ``then()`` once the name with key ``key`` is this node's (at once without peers).
+    def claim(self, session: Session, name: str, key: str, then: Callable[[], None]) -> None:
+        """Do ``then()`` once the name ``name`` (key ``key``) is this node's (at once alone).
 
         Refusals come back to the session as for a name taken here.
         """
@@ -69,7 +69,7 @@ class Remote:
             then()
             return
         if key in self._claiming:
-            raise NameRefused("that username is being taken, please choose another", "name_taken")
+            raise NameRefused(f"the username {name} is taken, please choose another", "name_taken")
         self._claiming.add(key)
         session.hold()
 
@@ -88,7 +88,9 @@ class Remote:
                 elif refusal == RECONNECTING:
                     raise NameRefused(RECONNECTING_NAME, "reconnecting")
                 else:
-                    raise NameRefused("that username is taken, please choose another", "name_taken")
+                    raise NameRefused(
+                        f"the username {name} is taken, please choose another", "name_taken"
+                    )
             except ChatError as refusal_error:
                 session.refuse_for(refusal_error)
                 if session.name is None and not session.ended:

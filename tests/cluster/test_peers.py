@@ -36,7 +36,7 @@ def test_a_name_claimed_by_another_node_meanwhile_is_refused(cluster):
     session.receive("alice")
     assert session.name is None
     assert client.take() == [
-        events.Refused("that username is taken, please choose another", "name_taken"),
+        events.Refused("the username alice is taken, please choose another", "name_taken"),
         events.AskName(),
     ]
 
