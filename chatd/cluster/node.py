@@ -32,6 +32,7 @@ from twisted.logger import Logger
 
 from chatd.cluster import scripts
 from chatd.cluster.link import Link
+from chatd.cluster.store import apply_shared, line_json, line_of, load_shared, stream_lines
 from chatd.core import events
 from chatd.core.lookalike import lookalike_key
 from chatd.core.peers import (
@@ -61,20 +62,6 @@ STREAM_LINES = 10_000
 def new_node_name() -> str:
     """A random node name, for a node started without ``--node-name``."""
     return uuid.uuid4().hex[:8]
-
-
-def line_json(line: StoredLine) -> str:
-    return json.dumps({"at": line.at, "name": line.name, "text": line.text, "action": line.action})
-
-
-def line_of(room: str, seq: int, data: bytes | str) -> StoredLine:
-    fields = json.loads(data)
-    return StoredLine(room, seq, fields["at"], fields["name"], fields["text"], fields["action"])
-
-
-def stream_lines(room: str, entries: list[Any]) -> list[StoredLine]:
-    """The lines of an XRANGE reply (``[[b"SEQ-0", [b"d", JSON]], ...]``)."""
-    return [line_of(room, int(entry_id.split(b"-")[0]), fields[1]) for entry_id, fields in entries]
 
 
 class RedisPeers:
@@ -198,6 +185,10 @@ class RedisPeers:
             self._line(line_of(room.decode(), int(seq), data))
         elif channel == scripts.FACTS.encode():
             fields = json.loads(message)
+            if fields["t"] == "shared":
+                if fields["node"] != self.node:
+                    apply_shared(hub, fields["table"], fields["key"], fields["value"])
+                return
             if fields.get("node") == self.node:
                 if fields["t"] == "departed" and self._user(fields["key"]) is not None:
                     self.log.warn("node {node} was buried: announcing again", node=self.node)
@@ -302,6 +293,7 @@ class RedisPeers:
             await link.call("SET", scripts.EPOCH, uuid.uuid4().hex, "NX")
             epoch = await link.call("GET", scripts.EPOCH)
             lost_data = self._epoch is not None and epoch != self._epoch
+            await load_shared(link, hub)  # accounts and bans first: names are claimed next
             self._epoch = epoch
             for made in (hub.rooms.lobby, *hub.rooms.occupied()):  # made while disconnected
                 await link.call("HSETNX", scripts.ROOMS, made.key, made.name)

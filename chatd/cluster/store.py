@@ -4,31 +4,62 @@ History is each room's capped stream (see :mod:`chatd.cluster.scripts`), written
 that numbers a line, so any node can serve ``/history``; its durability is Redis's (run it with
 ``appendonly yes``).  Rooms and topics are Redis hashes.  What is read at start-up comes from
 :meth:`chatd.cluster.node.RedisPeers.resync` once connected, so :meth:`RedisStore.load` has
-nothing to give.  Accounts, bans and mutes are kept by ``local`` (the ``--db`` store).
+nothing to give.
+
+Accounts, bans and mutes are Redis hashes too, and each change is also published on the facts
+channel, so that every node's hub, which keeps them all in memory (see :mod:`chatd.core.store`),
+learns it at once (:func:`apply_shared`); a node that (re)connects reads them all afresh
+(:func:`load_shared`).  A mute until lifted is not kept by any store, so it holds on the node
+that set it only.  ``local`` (the ``--db`` store) is only closed.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 from twisted.logger import Logger
 
 from chatd.cluster import scripts
 from chatd.cluster.link import Link
-from chatd.cluster.node import stream_lines
 from chatd.core.store import Account, Ban, Mute, RoomRecord, Store, StoredLine, Topic
 
+if TYPE_CHECKING:
+    from chatd.core.hub import Hub
+
 log = Logger()
+
+#: The hashes of the accounts, bans and mutes, which every node keeps in memory.
+ACCOUNTS, BANS, MUTES = (
+    scripts.PREFIX + "accounts",
+    scripts.PREFIX + "bans",
+    scripts.PREFIX + "mutes",
+)
+
+
+def line_json(line: StoredLine) -> str:
+    return json.dumps({"at": line.at, "name": line.name, "text": line.text, "action": line.action})
+
+
+def line_of(room: str, seq: int, data: bytes | str) -> StoredLine:
+    fields = json.loads(data)
+    return StoredLine(room, seq, fields["at"], fields["name"], fields["text"], fields["action"])
+
+
+def stream_lines(room: str, entries: list[Any]) -> list[StoredLine]:
+    """The lines of an XRANGE reply (``[[b"SEQ-0", [b"d", JSON]], ...]``)."""
+    return [line_of(room, int(entry_id.split(b"-")[0]), fields[1]) for entry_id, fields in entries]
 
 
 class RedisStore:
     """Rooms, topics and history in Redis; accounts, bans and mutes in ``local``."""
 
-    def __init__(self, link: Link, local: Store) -> None:
+    def __init__(self, link: Link, local: Store, node: str) -> None:
         self._link = link
         self._local = local
+        self._node = node
 
     def load(self, tail: int) -> list[RoomRecord]:
         return []  # read from Redis once connected (RedisPeers.resync)
@@ -72,31 +103,40 @@ class RedisStore:
         self._local.close(closed)
 
     def load_accounts(self) -> list[Account]:
-        return self._local.load_accounts()
+        return []  # read from Redis once connected (load_shared)
 
     def put_account(self, account: Account) -> None:
-        self._local.put_account(account)
+        self._share(ACCOUNTS, account.key, asdict(account))
 
     def delete_account(self, key: str) -> None:
-        self._local.delete_account(key)
+        self._share(ACCOUNTS, key, None)
 
     def load_bans(self) -> list[Ban]:
-        return self._local.load_bans()
+        return []
 
     def put_ban(self, ban: Ban) -> None:
-        self._local.put_ban(ban)
+        self._share(BANS, ban.target, asdict(ban))
 
     def delete_ban(self, target: str) -> None:
-        self._local.delete_ban(target)
+        self._share(BANS, target, None)
 
     def load_mutes(self) -> list[Mute]:
-        return self._local.load_mutes()
+        return []
 
     def put_mute(self, mute: Mute) -> None:
-        self._local.put_mute(mute)
+        self._share(MUTES, mute.key, asdict(mute))
 
     def delete_mute(self, key: str) -> None:
-        self._local.delete_mute(key)
+        self._share(MUTES, key, None)
+
+    def _share(self, table: str, key: str, value: dict[str, Any] | None) -> None:
+        """Keep (or delete) ``key`` of ``table`` and tell every node."""
+        if value is None:
+            self._write("HDEL", table, key)
+        else:
+            self._write("HSET", table, key, json.dumps(value))
+        fact = {"t": "shared", "node": self._node, "table": table, "key": key, "value": value}
+        self._write("PUBLISH", scripts.FACTS, json.dumps(fact))
 
     def _write(self, *command: Any) -> None:
         self._link.call(*command).addErrback(
@@ -111,3 +151,49 @@ class RedisStore:
             return []
 
         reply.addErrback(failed).addCallback(lambda entries: found(stream_lines(room, entries)))
+
+
+def apply_shared(hub: Hub, table: str, key: str, value: dict[str, Any] | None) -> None:
+    """Bring ``hub`` up to date with a change of an account, ban or mute made elsewhere."""
+    if table == ACCOUNTS:
+        if value is None:
+            hub.accounts.book.forgot(key)
+        else:
+            hub.accounts.book.learned(Account(**value))
+    elif table == BANS:
+        if value is None:
+            hub.moderation.forgot_ban(key)
+        else:
+            hub.moderation.learned_ban(Ban(**value))
+    elif table == MUTES:
+        if value is None:
+            hub.moderation.forgot_mute(key)
+        else:
+            hub.moderation.learned_mute(Mute(**value))
+
+
+async def load_shared(link: Link, hub: Hub) -> None:
+    """Read every account, ban and mute afresh, and make ``hub``'s the same."""
+    kept = {
+        table: {
+            key.decode(): json.loads(value)
+            for key, value in _pairs(await link.call("HGETALL", table))
+        }
+        for table in (ACCOUNTS, BANS, MUTES)
+    }
+    book = hub.accounts.book
+    had: dict[str, dict[str, dict[str, Any]]] = {
+        ACCOUNTS: {key: asdict(account) for key in book.keys() if (account := book.exact(key))},
+        BANS: {ban.target: asdict(ban) for ban in hub.moderation.bans()},
+        MUTES: {m.key: asdict(m) for m in hub.moderation.mutes() if m.expires is not None},
+    }
+    for table, values in kept.items():
+        for key in set(had[table]) - set(values):
+            apply_shared(hub, table, key, None)
+        for key, value in values.items():
+            if had[table].get(key) != value:
+                apply_shared(hub, table, key, value)
+
+
+def _pairs(flat: list[Any]) -> list[tuple[Any, Any]]:
+    return list(zip(flat[::2], flat[1::2], strict=True))

@@ -86,7 +86,7 @@ def join_cluster(
         on_down=peers.down,
         on_message=peers.heard,
     )
-    store = LeavingStore(commands, local)
+    store = LeavingStore(commands, local, node)
     links = ClusterLinks(peers, commands, subscriber)
     store.links = links
     return peers, store, links

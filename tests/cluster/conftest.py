@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from core.conftest import Clock, FakeClient
+from core.conftest import FAST_SCRYPT, Clock, FakeClient, PasswordRunner
 from fake_redis import FakeLink, FakeRedis
 
 from chatd.cluster.node import RedisPeers
 from chatd.cluster.store import RedisStore
 from chatd.core import Hub, Session
+from chatd.core.accounts import AccountBook
 from chatd.core.events import Event
 from chatd.core.store import MemoryStore
+from chatd.portal import CredPasswords
 
 
 class Node:
@@ -29,8 +31,18 @@ class Node:
         )
         self.commands.on_down = self.peers.down
         self.commands.on_up = lambda: self.peers.resync() if self.subscriber.up else None
-        self.store = RedisStore(self.commands, MemoryStore())
-        self.hub = Hub(clock=clock, store=self.store, peers=self.peers, history_size=5)
+        self.store = RedisStore(self.commands, MemoryStore(), name)
+        self.runner = PasswordRunner()
+        book = AccountBook(self.store)
+        self.hub = Hub(
+            clock=clock,
+            store=self.store,
+            peers=self.peers,
+            history_size=5,
+            accounts=book,
+            passwords=CredPasswords(book, self.runner, FAST_SCRYPT),
+            operators=["oper"],
+        )
         self.peers.attach(self.hub)
         self.clients: list[FakeClient] = []
 

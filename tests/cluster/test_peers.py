@@ -209,3 +209,46 @@ def test_a_redis_that_lost_its_data_is_announced(cluster):
     assert events.Announcement(LINES_LOST.format(room="#lobby")) in alice_client.take()
     alice.receive("again")
     assert a.hub.rooms.lobby.tail[-1].text == "again"
+
+
+def test_accounts_are_shared_by_every_node(cluster):
+    """A name registered on one node needs its password on the others, a node started later too."""
+    a, b = cluster.node("a"), cluster.node("b")
+    alice, alice_client = a.join("alice")
+    alice.receive("/register sesame123")
+    assert events.Registered("alice") in alice_client.take()
+    alice.receive("/quit")
+    for node in (b, cluster.node("c")):
+        session, client = node.connect()
+        session.receive("alice")
+        assert client.take() == [events.AskPassword("alice")]
+        session.receive("sesame123")
+        assert session.name == "alice"
+        session.receive("/quit")
+
+
+def test_bans_and_mutes_hold_on_every_node(cluster):
+    """An operator's ban on one node disconnects the user on another and keeps the name out
+    there; a timed mute set on one node silences the user on theirs."""
+    a, b = cluster.node("a"), cluster.node("b")
+    oper, _ = a.join("oper")
+    oper.receive("/register operpass1")
+    b.join("bob")
+    _, mallory_client = b.join("mallory")
+    cluster.settle()
+    oper.receive("/mute bob 10m")
+    bob = b.hub.find_user("bob")
+    assert isinstance(b.clients[0].take()[-1], events.YouAreMuted)
+    bob.receive("hello")
+    (refusal,) = refusals(b.clients[0])
+    assert refusal.startswith("you are muted until ")
+    oper.receive("/ban mallory")
+    assert mallory_client.closed
+    session, client = b.connect()
+    session.receive("mallory")
+    assert refusals(client) == ["mallory is banned"]
+    oper.receive("/unmute bob")
+    assert b.clients[0].take()[-1] == events.YouAreUnmuted()
+    a.clients[0].take()
+    oper.receive("/mute bob")  # until lifted: kept nowhere, so not for another node's user
+    assert refusals(a.clients[0]) == ["bob is connected to another node: give the mute a duration"]
