@@ -88,6 +88,9 @@ class FakeRedis:
     def _hdel(self, key: bytes, field: bytes) -> int:
         return int(self.hashes.get(key.decode(), {}).pop(field, None) is not None)
 
+    def _smembers(self, key: bytes) -> list[bytes]:
+        return sorted(self.sets.get(key.decode(), set()))
+
     def _xrange(self, key: bytes, first: bytes, last: bytes, *count: bytes) -> list[Any]:
         low, high = _bound(first, 0), _bound(last, 2**62)
         entries = [e for e in self.streams.get(key.decode(), []) if low <= e[0] <= high]

@@ -341,12 +341,22 @@ class RedisPeers:
 
     async def _reassert(self, hub: Hub) -> None:
         """Claim every name of this node again, and announce its users: a name another node
-        took meanwhile is not held twice, its user here is disconnected."""
+        took meanwhile is not held twice, its user here is disconnected.
+
+        Users Redis still lists for this node but it does not have (it was restarted under the
+        same name, or they left while Redis was away) are announced gone, their names freed.
+        """
         await self._link.run(
             scripts.RENEW,
             (scripts.NODES, scripts.USERS, scripts.FACTS),
             (self.node, int(self._lease * 1000), scripts.PREFIX),
         )
+        here = {session.key for session in hub.remote.local()}
+        for raw in await self._link.call("SMEMBERS", scripts.node_users(self.node)):
+            key = raw.decode()
+            if key not in here:
+                self.release(key)
+                self._present(Departed(key), None)
         for session in hub.remote.local():
             key = session.key
             assert key is not None

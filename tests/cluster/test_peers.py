@@ -252,3 +252,19 @@ def test_bans_and_mutes_hold_on_every_node(cluster):
     a.clients[0].take()
     oper.receive("/mute bob")  # until lifted: kept nowhere, so not for another node's user
     assert refusals(a.clients[0]) == ["bob is connected to another node: give the mute a duration"]
+
+
+def test_a_node_restarted_under_its_name_announces_its_old_users_gone(cluster):
+    """A node killed and started again at once, with the same name, lets its old users go:
+    shown leaving, names free, though its lease never ran out."""
+    a, b = cluster.node("a"), cluster.node("b")
+    a.join("alice")
+    _, bob_client = b.join("bob")
+    a.die()
+    again = cluster.node("a")
+    assert events.Left("alice", None) in bob_client.take()
+    assert b.hub.online() == ("bob",)
+    b.join("alice")
+    session, _ = again.connect()
+    session.receive("alice")
+    assert session.name is None
