@@ -1,108 +1,17 @@
 """Several installed daemons on one real redis-server: one chat, and what happens when parts fail.
 
-Each test starts its own ``redis-server`` on a free loopback port, in a temporary directory, with
-the append-only file on and no snapshots, and stops it by its PID.  Without redis-server the
-tests are skipped, except under CI (``.ci/run`` installs it), where they fail.
+Each test starts its own ``redis-server`` (the ``redis`` fixture of ``tests/redis_server.py``).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
-import socket
-import subprocess
 import time
-from pathlib import Path
 
-import pytest
 from installed_daemon import WAIT
+from redis_server import needs_redis, node
 
-LOCAL = "interface=127.0.0.1"
-REDIS_SERVER = shutil.which("redis-server")
-
-pytestmark = pytest.mark.skipif(
-    REDIS_SERVER is None and not os.environ.get("CI"), reason="redis-server is not installed"
-)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Redis:
-    """A redis-server of the test's own, with AOF on, stopped by its PID."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def endpoint(self) -> str:
-        return f"tcp:127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        assert REDIS_SERVER is not None, "redis-server is not installed"
-        self.process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir",
-             str(self.folder), "--save", "", "--appendonly", "yes"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + WAIT
-        while True:
-            try:
-                if self.command("PING") == b"+PONG":
-                    return
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(WAIT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-    def command(self, *words: str) -> bytes:
-        """One command's first reply line, over a connection of its own."""
-        request = f"*{len(words)}\r\n" + "".join(f"${len(w)}\r\n{w}\r\n" for w in words)
-        with socket.create_connection(("127.0.0.1", self.port), timeout=WAIT) as connection:
-            connection.sendall(request.encode())
-            reply = b""
-            while not reply.endswith(b"\r\n"):
-                chunk = connection.recv(65536)
-                if not chunk:
-                    break
-                reply += chunk
-        return reply.split(b"\r\n")[0]
-
-
-@pytest.fixture
-def redis(tmp_path):
-    server = Redis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-def node(daemon, redis, name, *extra):
-    """A daemon joined to the cluster at ``redis``, and its port, once connected to Redis."""
-    server = daemon(
-        "chatd", "--listen", f"tcp:0:{LOCAL}", "--db", ":memory:", "--redis", redis.endpoint,
-        "--node-name", name, "--rate", "0", *extra,
-    )  # fmt: skip
-    (port,) = server.ports()
-    server.wait_for_log(r"caught up with the cluster")
-    return server, port
+pytestmark = needs_redis
 
 
 def wait_joined(peer, name: str) -> None:
