@@ -80,6 +80,11 @@ class Remote:
                     if refusal is None:
                         peers.release(key)
                 elif refusal is None:
+                    stale = self.hub.find_user(key)
+                    if stale is not None and is_remote(stale):
+                        # Its node's lease ran out before anyone announced it gone: the claim
+                        # just made shows it is.
+                        self.hub.forget(stale, None)
                     try:
                         then()
                     except ChatError:

@@ -268,3 +268,4 @@ def test_a_node_restarted_under_its_name_announces_its_old_users_gone(cluster):
     session, _ = again.connect()
     session.receive("alice")
     assert session.name is None
+

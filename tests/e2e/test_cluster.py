@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import signal
 import time
+import urllib.request
 
 from installed_daemon import WAIT
 from redis_server import needs_redis, node
@@ -46,8 +47,10 @@ def pair(peers, port_a: int, port_b: int):
 
 def test_three_nodes_are_one_chat(daemon, redis, peers):
     """Users on three nodes chat, meet in rooms, whisper, rename and see one /who and /rooms;
-    a name on one node is refused on another; history and receipts come from Redis."""
-    (_, port_a), (_, port_b), (_, port_c) = (node(daemon, redis, n) for n in "abc")
+    a name on one node is refused on another; history and receipts come from Redis; a node's
+    metrics name it."""
+    metered, port_a = node(daemon, redis, "a", "--metrics", "tcp:0:interface=127.0.0.1")
+    (_, port_b), (_, port_c) = (node(daemon, redis, n) for n in "bc")
     alice, bob, carol = peers(port_a), peers(port_b), peers(port_c)
     alice.join("alice")
     bob.join("bob")
@@ -87,6 +90,11 @@ def test_three_nodes_are_one_chat(daemon, redis, peers):
     carol.expect("[" + time.strftime("%H:%M", time.gmtime()) + "] bob: in dev")
     bob.send("/nick robert")
     carol.expect("* bob is now known as robert")
+    metrics_port = metered.ports(2)[1]
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=WAIT) as page:
+        exposition = page.read().decode()
+    assert 'chatd_cluster_node{node="a"} 1.0' in exposition
+    assert "chatd_cluster_ready 1.0" in exposition
     late = peers(port_a)
     late.expect_prompt()
     late.send("dave")
