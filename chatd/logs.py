@@ -128,6 +128,7 @@ EVENTS: Mapping[str, str] = {
     "node {node}: lease had run out, announcing again": "cluster",
     "{name} was taken elsewhere meanwhile": "cluster",
     "node {node}: cannot {what}: {why}": "cluster",
+    "node {node}: no lease for {seconds:.0f} s, disconnecting {count} users": "cluster",
 }  # fmt: skip
 
 _SERIOUS = {LogLevel.error, LogLevel.critical}

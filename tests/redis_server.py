@@ -34,8 +34,9 @@ def free_port() -> int:
 class Redis:
     """A redis-server of the test's own, with AOF on, stopped by its PID."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, password: str | None = None) -> None:
         self.folder = folder
+        self.password = password
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -47,14 +48,15 @@ class Redis:
         assert REDIS_SERVER is not None, "redis-server is not installed"
         self.process = subprocess.Popen(
             [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir",
-             str(self.folder), "--save", "", "--appendonly", "yes"],
+             str(self.folder), "--save", "", "--appendonly", "yes",
+             *(["--requirepass", self.password] if self.password else [])],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + WAIT
         while True:
             try:
-                if self.command("PING") == b"+PONG":
+                if self.command("PING") in (b"+PONG", b"+OK"):  # +OK: the AUTH before it
                     return
             except OSError:
                 pass
@@ -72,8 +74,13 @@ class Redis:
         self.process = None
 
     def command(self, *words: str) -> bytes:
-        """One command's first reply line, over a connection of its own."""
-        request = f"*{len(words)}\r\n" + "".join(f"${len(w)}\r\n{w}\r\n" for w in words)
+        """One command's first reply line, over a connection of its own (after AUTH if the
+        server has a password: then that is AUTH's reply)."""
+        commands = [("AUTH", self.password), words] if self.password else [words]
+        request = "".join(
+            f"*{len(each)}\r\n" + "".join(f"${len(w)}\r\n{w}\r\n" for w in each)
+            for each in commands
+        )
         with socket.create_connection(("127.0.0.1", self.port), timeout=WAIT) as connection:
             connection.sendall(request.encode())
             reply = b""

@@ -59,6 +59,10 @@ LEASE, RENEW_EVERY = 10.0, 2.0
 STREAM_LINES = 10_000
 
 
+#: What this node's users are told when it lets them go (see :meth:`RedisPeers._let_go`).
+LEASE_LOST = "the chat lost its connection to the other nodes for too long, please reconnect"
+
+
 def new_node_name() -> str:
     """A random node name, for a node started without ``--node-name``."""
     return uuid.uuid4().hex[:8]
@@ -95,6 +99,8 @@ class RedisPeers:
         self._filling: set[str] = set()
         self._epoch: bytes | None = None
         self._renewal: Any = None
+        #: When the lease was last renewed (or the node started).
+        self._renewed_at: float = clock.seconds()
         self._syncing = False
         #: How many gaps were filled from the streams, and how many lines were lost: metrics.
         self.refilled = self.lost_lines = 0
@@ -375,18 +381,45 @@ class RedisPeers:
             self._present(Arrived(self.node, key, session.username(), rooms), session)
 
     def _renew(self) -> None:
+        """Renew the lease; give up this node's users if it could not be renewed for nearly as
+        long as it runs, since another node may then take their names (see :func:`_let_go`)."""
         self._renewal = self._clock.callLater(self._renew_every, self._renew)
+        now = self._clock.seconds()
+        if now - self._renewed_at > self._lease - self._renew_every:
+            self._let_go()
         if not self._link.up:
             return
         keys = (scripts.NODES, scripts.USERS, scripts.FACTS)
         args = (self.node, int(self._lease * 1000), scripts.PREFIX)
 
         def renewed(alive: Any) -> None:
+            self._renewed_at = now
             if not int(alive) and self.ready and self.hub and self.hub.remote.local():
                 self.log.warn("node {node}: lease had run out, announcing again", node=self.node)
                 self.resync()
 
         self._link.run(scripts.RENEW, keys, args).addCallbacks(renewed, self._failed("renew"))
+
+    def _let_go(self) -> None:
+        """Disconnect this node's users: its lease is about to run out unrenewed, after which
+        another node may give their names to someone else, and no name may have two owners.
+        An outage shorter than that keeps every connection."""
+        hub = self.hub
+        users = hub.remote.local() if hub is not None else []
+        if hub is None or not users:
+            return
+        self.log.warn(
+            "node {node}: no lease for {seconds:.0f} s, disconnecting {count} users",
+            node=self.node,
+            seconds=self._clock.seconds() - self._renewed_at,
+            count=len(users),
+        )
+        for session in users:
+            hub.remove(
+                session,
+                events.Refused(LEASE_LOST, "reconnecting"),
+                how="the node's lease ran out",
+            )
 
     # Internals
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chatd.cluster import scripts
-from chatd.cluster.node import LEASE, RENEW_EVERY
+from chatd.cluster.node import LEASE, LEASE_LOST, RENEW_EVERY
 from chatd.core import events
 from chatd.core.lookalike import lookalike_key
 from chatd.core.peers import LINES_LOST, RECONNECTING_LINE, RECONNECTING_NAME
@@ -158,8 +158,8 @@ def test_a_dead_nodes_users_leave_and_their_names_are_free_again(cluster):
     a.join("alice")
     _, bob_client = b.join("bob")
     a.die()
-    cluster.clock.advance(LEASE + RENEW_EVERY + 0.1)
-    cluster.clock.advance(RENEW_EVERY)
+    for _ in range(int(LEASE / RENEW_EVERY) + 2):  # b renews (and buries) every RENEW_EVERY
+        cluster.clock.advance(RENEW_EVERY)
     assert events.Left("alice", None) in bob_client.take()
     assert LEASE + 2 * RENEW_EVERY <= 15
     b.join("alice")
@@ -176,6 +176,19 @@ def test_while_redis_is_away_names_and_lines_are_refused(cluster):
     session.receive("bob")
     assert refusals(client) == [RECONNECTING_NAME]
     assert not alice_client.closed
+    cluster.clock.advance(LEASE - 2 * RENEW_EVERY)
+    assert not alice_client.closed  # a short outage keeps every connection
+
+
+def test_a_node_without_a_lease_for_too_long_lets_its_users_go(cluster):
+    """Redis away nearly as long as a lease runs: the node disconnects its users rather than
+    let another node give their names to someone else while they are still here."""
+    a = cluster.node("a")
+    _, alice_client = a.join("alice")
+    a.redis_down()
+    cluster.clock.advance(LEASE)
+    assert alice_client.closed
+    assert events.Refused(LEASE_LOST, "reconnecting") in alice_client.take()
 
 
 def test_after_redis_comes_back_names_are_asserted_and_gaps_filled(cluster):
@@ -268,4 +281,3 @@ def test_a_node_restarted_under_its_name_announces_its_old_users_gone(cluster):
     session, _ = again.connect()
     session.receive("alice")
     assert session.name is None
-

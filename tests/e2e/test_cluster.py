@@ -10,7 +10,7 @@ import time
 import urllib.request
 
 from installed_daemon import WAIT
-from redis_server import needs_redis, node
+from redis_server import Redis, needs_redis, node
 
 pytestmark = needs_redis
 
@@ -196,3 +196,18 @@ def test_a_node_too_slow_for_redis_catches_up(daemon, redis, peers):
     slow.wait_for_log(r"caught up with the cluster", count=2)
     assert got == [f"alice: line {number} {padding}" for number in range(LINES)]
     assert "cannot be recovered" not in slow.log()
+
+
+def test_a_redis_with_a_password(daemon, peers, tmp_path):
+    """--redis-password-file gives the password of a Redis that requires one."""
+    secured = Redis(tmp_path / "secured", password="s3cret-redis")
+    (tmp_path / "secured").mkdir()
+    (tmp_path / "redis-password").write_text("s3cret-redis\n")
+    secured.start()
+    try:
+        _, port = node(
+            daemon, secured, "a", "--redis-password-file", str(tmp_path / "redis-password")
+        )
+        peers(port).join("alice")
+    finally:
+        secured.stop()

@@ -141,6 +141,18 @@ def test_chaos(daemon, redis, peers):
     for person in people:
         person.read()
 
+    everyone = "* Online (6): " + ", ".join(person.name for person in people)
+    for home in "abc":  # no name twice, no one missing, on any node
+        asker = next(person for person in people if homes[person.name] == home).current.peer
+        deadline = time.monotonic() + 10
+        while True:
+            asker.send("/who")
+            while not (line := asker.next_line()).startswith("* Online ("):
+                pass
+            if line == everyone or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert line == everyone, f"node {home}: {line}"
     answers = [a for p in people for c in p.connections for a in c.answers]
     assert sum(answer.startswith("+ ") for answer in answers) > 100  # the chat went on
     assert "! not delivered: the chat is reconnecting" in answers  # Redis was away meanwhile
