@@ -211,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
                 for index in range(options.nodes)
             ]  # fmt: skip
             started += [process for process, _ in nodes]
-            procs = {f"node {i}": p.pid for i, (p, _) in enumerate(nodes)} | {"redis": redis.pid}
+            procs = {f"node {i}": p.pid for i, (p, _) in enumerate(nodes)}
+            procs |= {"redis": redis.pid, "clients": os.getpid()}
             ports = [port for _, port in nodes]
             clustered = asyncio.run(
                 scenario(ports, options.users, options.rooms, options.rate, options.seconds, procs)
@@ -225,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
             everyone = options.nodes * options.users
             alone = asyncio.run(
                 scenario([port], everyone, options.rooms, options.rate, options.seconds,
-                         {"node": single.pid})
+                         {"node": single.pid, "clients": os.getpid()})
             )  # fmt: skip
         finally:
             for process in started:

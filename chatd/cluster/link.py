@@ -156,6 +156,9 @@ class RedisLink:
 
     def connected(self, conn: Any) -> None:
         self._conn = conn
+        set_no_delay = getattr(conn.transport, "setTcpNoDelay", None)
+        if set_no_delay is not None:  # TCP (not a Unix socket): small commands go out at once
+            set_no_delay(True)
         if self._on_message is None:
             # Load the scripts first, on this connection, so that every EVALSHA after finds them.
             # Relying on the NOSCRIPT fallback alone would reorder lines: the EVALSHAs sent
