@@ -31,6 +31,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from chatd.cluster import scripts
+from chatd.cluster.facts import apply_fact, fact_json, fact_of
 from chatd.cluster.link import Link
 from chatd.cluster.store import apply_shared, line_json, line_of, load_shared, stream_lines
 from chatd.core import events
@@ -40,13 +41,11 @@ from chatd.core.peers import (
     TAKEN,
     Arrived,
     Departed,
-    Entered,
-    Exited,
     Fact,
     Renamed,
     TopicChanged,
+    is_remote,
 )
-from chatd.core.remote import is_remote
 from chatd.core.store import RoomRecord, StoredLine, Topic
 
 if TYPE_CHECKING:
@@ -200,9 +199,9 @@ class RedisPeers:
                     self.log.warn("node {node} was buried: announcing again", node=self.node)
                     self.resync()
                 return
-            fact = _fact(fields)
+            fact = fact_of(fields)
             if fact is not None:
-                _apply(hub, fact)
+                apply_fact(hub, fact)
         else:
             fields = json.loads(message)
             hub.remote.whispered(fields["key"], events.Whispered(fields["sender"], fields["text"]))
@@ -444,32 +443,13 @@ class RedisPeers:
             rooms = [room.name for room in user.rooms]
             record = json.dumps({"node": self.node, "name": user.name, "rooms": rooms})
         keys = (scripts.USERS, scripts.node_users(self.node), scripts.FACTS)
-        args = (key, record, self._fact_json(fact), old)
+        args = (key, record, fact_json(self.node, fact), old)
         self._link.run(scripts.PRESENCE, keys, args).addErrback(self._failed("announce"))
 
     def _publish_fact(self, fact: Fact) -> None:
-        self._link.call("PUBLISH", scripts.FACTS, self._fact_json(fact)).addErrback(
+        self._link.call("PUBLISH", scripts.FACTS, fact_json(self.node, fact)).addErrback(
             self._failed("announce")
         )
-
-    def _fact_json(self, fact: Fact) -> str:
-        fields: dict[str, Any] = {"node": self.node}
-        match fact:
-            case Arrived():
-                fields.update(t="arrived", key=fact.key, name=fact.name, rooms=list(fact.rooms))
-            case Departed():
-                fields.update(t="departed", key=fact.key, reason=fact.reason)
-            case Renamed():
-                fields.update(t="renamed", old=fact.old, key=fact.key, name=fact.name)
-            case Entered():
-                fields.update(t="entered", key=fact.key, room=fact.room)
-            case Exited():
-                fields.update(t="exited", key=fact.key, room=fact.room, reason=fact.reason)
-            case TopicChanged():
-                topic = fact.topic
-                fields.update(t="topic", room=fact.room, text=topic.text, setter=topic.setter)
-                fields.update(at=topic.at)
-        return json.dumps(fields)
 
     def _failed(self, what: str) -> Callable[[Any], None]:
         def failed(failure: Any) -> None:
@@ -481,41 +461,6 @@ class RedisPeers:
             )
 
         return failed
-
-
-def _fact(fields: dict[str, Any]) -> Fact | None:
-    match fields["t"]:
-        case "arrived":
-            return Arrived(fields["node"], fields["key"], fields["name"], tuple(fields["rooms"]))
-        case "departed":
-            return Departed(fields["key"], fields.get("reason"))
-        case "renamed":
-            return Renamed(fields["old"], fields["key"], fields["name"])
-        case "entered":
-            return Entered(fields["key"], fields["room"])
-        case "exited":
-            return Exited(fields["key"], fields["room"], fields.get("reason"))
-        case "topic":
-            topic = Topic(fields["text"], fields["setter"], fields["at"])
-            return TopicChanged(fields["room"], topic)
-    return None
-
-
-def _apply(hub: Hub, fact: Fact) -> None:
-    remote = hub.remote
-    match fact:
-        case Arrived():
-            remote.arrived(fact)
-        case Departed():
-            remote.departed(fact)
-        case Renamed():
-            remote.renamed(fact)
-        case Entered():
-            remote.entered(fact)
-        case Exited():
-            remote.exited(fact)
-        case TopicChanged():
-            remote.topic(fact)
 
 
 def _pairs(flat: list[Any]) -> list[tuple[Any, Any]]:

@@ -34,9 +34,9 @@ from chatd.core.errors import (
 from chatd.core.logquota import LogQuota
 from chatd.core.moderation import Moderation
 from chatd.core.names import check_name, name_key
-from chatd.core.peers import Arrived, Departed, Peers, Renamed
+from chatd.core.peers import Arrived, Departed, Peers, Renamed, is_remote
 from chatd.core.policy import TokenBucket
-from chatd.core.remote import Remote, is_remote
+from chatd.core.remote import Remote
 from chatd.core.rooms import Room, Rooms
 from chatd.core.session import Client, Session
 from chatd.core.store import MemoryStore, Store, StoredLine
@@ -87,14 +87,16 @@ class Hub:
             is_today=self._is_today,
             peers=peers,
         )
-        #: The other nodes of a cluster, and what they tell (see :mod:`chatd.core.remote`).
-        self.remote = Remote(self, peers)
+
         self._motd = tuple(events.Motd(line) for line in motd)
         self._log_messages = log_messages
         self._sessions: set[Session] = set()
         self._admission = Admission(clock, limits, self.moderation.address_ban)
         self._refusals_logged = LogQuota(clock, "refused connections")
         self._users: Directory[Session] = Directory()
+        #: The other nodes of a cluster, and what they tell (see :mod:`chatd.core.remote`); it
+        #: files their users in the same directory.
+        self.remote = Remote(self, peers, self._users)
         #: The audiences of the users online, with how many users each has.
         self._audiences: Counter[Audience] = Counter()
         #: The same audiences as a tuple, made again when one comes or goes: what a broadcast
@@ -477,35 +479,6 @@ class Hub:
             audience.broadcast(event, exclude, scope)
 
     broadcast = _broadcast
-
-    # Users of other nodes (see chatd.core.remote)
-
-    def users(self) -> list[Session]:
-        """Every user online, on this node or (mirrored) another."""
-        return self._users.entries()
-
-    def mirror(self, client: Client, name: str, key: str) -> Session:
-        """A user of another node, on the user list here (in no audience, no room yet)."""
-        session = Session(self, client, None, self._direct, None, "remote")
-        session.name, session.key = name, key
-        self._users.add(key, name, session)
-        return session
-
-    def forget(self, session: Session, reason: str | None) -> None:
-        """A user of another node left: off the list, and those who share a room hear it."""
-        assert session.key is not None and session.name is not None
-        self._users.remove(session.key)
-        rooms = self.rooms.leave_all(session)
-        self._broadcast(events.Left(session.name, reason), None, rooms)
-
-    def rename_mirror(self, session: Session, name: str, key: str) -> None:
-        """A user of another node is now called ``name``."""
-        assert session.key is not None and session.name is not None
-        old = session.name
-        self._users.remove(session.key)
-        session.name, session.key = name, key
-        self._users.add(key, name, session)
-        self._broadcast(events.Renamed(old, name), None, frozenset(session.rooms))
 
 
 def _nothing(line: StoredLine) -> None:

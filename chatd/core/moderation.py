@@ -22,7 +22,7 @@ from chatd.core.clock import Timer
 from chatd.core.errors import ModerationRefused, Muted, NoSuchUser
 from chatd.core.lookalike import lookalike_key
 from chatd.core.names import check_name, name_key
-from chatd.core.remote import is_remote
+from chatd.core.peers import is_remote
 from chatd.core.store import Ban, Mute, Store
 
 if TYPE_CHECKING:

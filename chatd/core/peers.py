@@ -23,10 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from chatd.core import events
 from chatd.core.store import StoredLine, Topic
+
+if TYPE_CHECKING:
+    from chatd.core.session import Session
 
 #: What a claim's answer is when the name is not ours: another user holds it, or the peers
 #: cannot be asked now.
@@ -136,3 +139,8 @@ class RemoteClient:
 
     def close(self) -> None:
         """Nothing to close here: the user's own node closes its connection."""
+
+
+def is_remote(session: Session) -> bool:
+    """Whether ``session`` is a user of another node (its client a :class:`RemoteClient`)."""
+    return isinstance(session.client, RemoteClient)

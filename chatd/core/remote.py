@@ -20,6 +20,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from chatd.core import events
+from chatd.core.audience import DirectAudience
+from chatd.core.directory import Directory
 from chatd.core.errors import ChatError, NameRefused
 from chatd.core.names import name_key
 from chatd.core.peers import (
@@ -34,26 +36,24 @@ from chatd.core.peers import (
     RemoteClient,
     Renamed,
     TopicChanged,
+    is_remote,
 )
 from chatd.core.rooms import Room, check_room_name, spoken
+from chatd.core.session import Session
 from chatd.core.store import RoomRecord, StoredLine
 
 if TYPE_CHECKING:
     from chatd.core.hub import Hub
-    from chatd.core.session import Session
-
-
-def is_remote(session: Session) -> bool:
-    """Whether ``session`` is a user of another node."""
-    return isinstance(session.client, RemoteClient)
 
 
 class Remote:
     """What a hub does with its peers (``peers`` None: it has none, and this does nothing)."""
 
-    def __init__(self, hub: Hub, peers: Peers | None) -> None:
+    def __init__(self, hub: Hub, peers: Peers | None, users: Directory[Session]) -> None:
         self.hub = hub
         self.peers = peers
+        #: The hub's users, by name key: this node's and the mirrored ones.
+        self._users = users
         #: Name keys being claimed from the peers by a session of this node.
         self._claiming: set[str] = set()
 
@@ -84,7 +84,7 @@ class Remote:
                     if stale is not None and is_remote(stale):
                         # Its node's lease ran out before anyone announced it gone: the claim
                         # just made shows it is.
-                        self.hub.forget(stale, None)
+                        self._forget(stale, None)
                     try:
                         then()
                     except ChatError:
@@ -118,7 +118,7 @@ class Remote:
             self.departed(Departed(fact.key))  # a stale mirror loses to the claim
             if hub.find_user(fact.key) is not None:
                 return  # held here: our claim and its disagree, and its node will find out
-        session = hub.mirror(RemoteClient(peers, fact.node, fact.key), fact.name, fact.key)
+        session = self._mirror(RemoteClient(peers, fact.node, fact.key), fact.name, fact.key)
         hub.rooms.enter_lobby(session)
         if events.LOBBY in fact.rooms or not fact.rooms:
             hub.broadcast(events.Joined(fact.name), None, hub.rooms.lobby)
@@ -128,12 +128,12 @@ class Remote:
         """A user of another node left (or their node died)."""
         session = self.hub.find_user(fact.key)
         if session is not None and is_remote(session):
-            self.hub.forget(session, fact.reason)
+            self._forget(session, fact.reason)
 
     def renamed(self, fact: Renamed) -> None:
         session = self.hub.find_user(fact.old)
         if session is not None and is_remote(session):
-            self.hub.rename_mirror(session, fact.name, fact.key)
+            self._rename(session, fact.name, fact.key)
 
     def entered(self, fact: Entered) -> None:
         session = self.hub.find_user(fact.key)
@@ -199,13 +199,36 @@ class Remote:
 
     def mirrored(self) -> list[Session]:
         """The users of other nodes known here."""
-        return [session for session in self.hub.users() if is_remote(session)]
+        return [session for session in self._users.entries() if is_remote(session)]
 
     def local(self) -> list[Session]:
         """The users of this node."""
-        return [session for session in self.hub.users() if not is_remote(session)]
+        return [session for session in self._users.entries() if not is_remote(session)]
 
     # Internals
+
+    def _mirror(self, client: RemoteClient, name: str, key: str) -> Session:
+        """A user of another node, on the user list here (in no audience, no room yet)."""
+        session = Session(self.hub, client, None, DirectAudience(), None, "remote")
+        session.name, session.key = name, key
+        self._users.add(key, name, session)
+        return session
+
+    def _forget(self, session: Session, reason: str | None) -> None:
+        """A user of another node left: off the list, and those who share a room hear it."""
+        assert session.key is not None and session.name is not None
+        self._users.remove(session.key)
+        rooms = self.hub.rooms.leave_all(session)
+        self.hub.broadcast(events.Left(session.name, reason), None, rooms)
+
+    def _rename(self, session: Session, name: str, key: str) -> None:
+        """A user of another node is now called ``name``."""
+        assert session.key is not None and session.name is not None
+        old = session.name
+        self._users.remove(session.key)
+        session.name, session.key = name, key
+        self._users.add(key, name, session)
+        self.hub.broadcast(events.Renamed(old, name), None, frozenset(session.rooms))
 
     def _move(self, session: Session, rooms: tuple[str, ...]) -> None:
         """Put a mirrored user in exactly ``rooms`` (by name)."""
