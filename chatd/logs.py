@@ -112,6 +112,23 @@ EVENTS: Mapping[str, str] = {
     "operators changed to {names}": "reload",
     "reload failed, keeping the running settings: {why}": "reload",
     "{option} changed in {where}; restart chatd to apply it": "reload",
+    # Several nodes (--redis): the connections to Redis, and what a node does to stay in step.
+    "node {node} joins the cluster at {redis}": "cluster",
+    "redis ({name}) connected": "cluster",
+    "redis ({name}) connection lost": "cluster",
+    "redis ping failed: {why}": "cluster",
+    "cannot load a script into redis: {why}": "cluster",
+    "cannot write to redis: {why}": "cluster",
+    "cannot read the history of {room}: {why}": "cluster",
+    "node {node}: lost Redis, refusing names and lines": "cluster",
+    "node {node}: caught up with the cluster": "cluster",
+    "node {node}: cannot act on a message": "error",
+    "node {node}: lines {first} to {last} of {room} cannot be recovered": "cluster",
+    "node {node} was buried: announcing again": "cluster",
+    "node {node}: lease had run out, announcing again": "cluster",
+    "{name} was taken elsewhere meanwhile": "cluster",
+    "node {node}: cannot {what}: {why}": "cluster",
+    "node {node}: no lease for {seconds:.0f} s, disconnecting {count} users": "cluster",
 }  # fmt: skip
 
 _SERIOUS = {LogLevel.error, LogLevel.critical}

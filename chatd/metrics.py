@@ -144,6 +144,9 @@ class ChatCollector:
         for reason in (*REFUSAL_REASONS, *sorted(counted.keys() - set(REFUSAL_REASONS))):
             refusals.add_metric([reason], counted.get(reason, 0))
         yield refusals
+        peers = self.hub.remote.peers
+        if peers is not None:  # a node of a cluster (--redis)
+            yield from _cluster_metrics(peers)
         if self.store is not None:
             latency = self.store.commit_seconds
             yield HistogramMetricFamily(
@@ -157,6 +160,30 @@ class ChatCollector:
                 "Lines received and not yet committed to the database (their receipts wait).",
                 value=self.store.queued,
             )
+
+
+def _cluster_metrics(peers: object) -> Iterator[Metric]:
+    """A cluster node's name, whether it is in step with Redis, and its gaps."""
+    info = GaugeMetricFamily(
+        "chatd_cluster_node", "This node of a cluster (--redis), named.", labels=["node"]
+    )
+    info.add_metric([str(getattr(peers, "node", ""))], 1)
+    yield info
+    yield GaugeMetricFamily(
+        "chatd_cluster_ready",
+        "1 while the node is subscribed and caught up with Redis, 0 while it reconnects.",
+        value=int(bool(getattr(peers, "ready", False))),
+    )
+    yield CounterMetricFamily(
+        "chatd_cluster_gaps_filled",
+        "Gaps in a room's lines (a lost or late message) read back from the room's stream.",
+        value=getattr(peers, "refilled", 0),
+    )
+    yield CounterMetricFamily(
+        "chatd_cluster_lines_lost",
+        "Lines that could not be recovered from the streams (trimmed, or lost by Redis).",
+        value=getattr(peers, "lost_lines", 0),
+    )
 
 
 def metrics_registry(

@@ -32,6 +32,9 @@ NEED_RESTART = (
     "metrics",
     "web",
     "web-origin",
+    "redis",
+    "redis-password-file",
+    "node-name",
 )
 
 

@@ -199,6 +199,20 @@ class Options(usage.Options):
             "https://chat.example.org (* allows any); the page's own origin always may.",
             _origins,
         ],
+        [
+            "redis",
+            None,
+            None,
+            "Twisted client endpoint of the Redis server where this node meets the others of its "
+            "cluster, e.g. tcp:127.0.0.1:6379 or unix:/run/redis/redis.sock (off: a single node).",
+        ],
+        ["redis-password-file", None, None, "File holding the password of --redis, if any."],
+        [
+            "node-name",
+            None,
+            None,
+            "This node's name in a cluster, for logs and metrics (a random one if not given).",
+        ],
         *(
             [option, None, getattr(DEFAULTS, field), help, _number(option, kind, minimum)]
             for option, field, kind, minimum, help in LIMIT_OPTIONS
@@ -284,6 +298,16 @@ class Options(usage.Options):
         for name in ("metrics", "web"):
             if self[name] is not None:
                 check_endpoint(self[name], self.spelled(name))
+        if self["redis"] is not None:
+            check_client_endpoint(self["redis"], self.spelled("redis"))
+        for name in ("redis-password-file", "node-name"):
+            if self[name] is not None and self["redis"] is None:
+                raise usage.UsageError(f"{self.spelled(name)} needs --redis")
+        if self["node-name"] is not None:
+            try:
+                check_name(self["node-name"], what="node name", reserved=False)
+            except NameRefused as refusal:
+                raise usage.UsageError(f"{self.spelled('node-name')}: {refusal}") from None
         self.operators()
 
     def operators(self) -> tuple[str, ...]:
@@ -400,6 +424,28 @@ def check_endpoint(description: str, source: str) -> None:
         )
 
 
+def check_client_endpoint(description: str, source: str) -> None:
+    """Raise a UsageError, naming ``source``, unless ``description`` is an endpoint to connect
+    to (``tcp:HOST:PORT``, ``unix:PATH``)."""
+    try:
+        endpoints.clientFromString(None, description)
+    except Exception as error:  # the parsers raise ValueError, TypeError, KeyError, ...
+        raise usage.UsageError(f"cannot connect to {source}: {error}") from error
+
+
+def read_redis_password(path: str | None) -> str | None:
+    """The password in the file ``path`` (its first line), or None without a file."""
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as file:
+            return file.readline().strip()
+    except OSError as error:
+        raise usage_failure(
+            usage.UsageError(f"cannot read --redis-password-file: {error}")
+        ) from None
+
+
 def read_motd(path: str, failure: str = "cannot read --motd file") -> tuple[str, ...]:
     """The lines of a message-of-the-day file, cleaned like anything else chatd relays.
 
@@ -425,6 +471,17 @@ def makeService(options: Options) -> ChatService:
     from chatd.store.runner import WriterThread
 
     store = open_store(options, reactor)
+    peers = links = None
+    if options["redis"] is not None:
+        from chatd.cluster.node import new_node_name
+        from chatd.cluster.wiring import join_cluster
+
+        node = options["node-name"] or new_node_name()
+        password = read_redis_password(options["redis-password-file"])
+        peers, store, links = join_cluster(
+            reactor, options["redis"], password, node, store, options["history"]
+        )
+        log.info("node {node} joins the cluster at {redis}", node=node, redis=options["redis"])
     accounts = AccountBook(store)
     hub = Hub(
         clock=reactor,
@@ -436,7 +493,10 @@ def makeService(options: Options) -> ChatService:
         accounts=accounts,
         passwords=CredPasswords(accounts, WriterThread(reactor, "chatd-passwords")),
         operators=options.operators(),
+        peers=peers,
     )
+    if peers is not None and links is not None:
+        peers.attach(hub)
     door = LineDoorFactory(hub)
     doors: dict[str, LineDoorFactory | WebDoorFactory] = {"line": door}
     web = None
@@ -446,6 +506,8 @@ def makeService(options: Options) -> ChatService:
     chat = ChatService(
         hub, list(doors.values()), freeze_startup_objects=True, store=store, reload=reloader.reload
     )
+    if links is not None:
+        links.setServiceParent(chat)
     for description, source in options.listeners():
         endpoint = endpoints.serverFromString(reactor, description)
         Listener(endpoint, door, source).setServiceParent(chat)

@@ -8,9 +8,10 @@ import pytest
 from tls_files import TLSFiles, make_tls_files
 from twisted.logger import LogLevel, globalLogPublisher
 
-# The installed daemon and nc-style peers as fixtures, for tests/e2e and tests/client alike
+# The installed daemon and nc-style peers as fixtures, for tests/e2e and tests/client alike, and
+# a redis-server of each test's own for the cluster's tests
 # (tests/ is on sys.path through pyproject's ``pythonpath``).
-pytest_plugins = ["installed_daemon"]
+pytest_plugins = ["installed_daemon", "redis_server"]
 
 
 @dataclass

@@ -76,6 +76,10 @@ def test_listen_replaces_port_and_is_repeatable():
         (["stray"], "unexpected argument 'stray'"),
         (["--listen", "ssl:0:privateKey=/no/such/key.pem"], "No such file"),
         (["--motd", "/no/such/motd"], "cannot read --motd file"),
+        (["--redis", "bogus:1"], "cannot connect to --redis bogus:1"),
+        (["--node-name", "a"], "--node-name a needs --redis"),
+        (["--redis-password-file", "pw"], "--redis-password-file pw needs --redis"),
+        (["--redis", "tcp:localhost:6379", "--node-name", "a b"], "--node-name a b: a node name"),
     ],
 )
 def test_bad_values_are_usage_errors(args, complaint):

@@ -85,6 +85,23 @@ class AccountBook:
         self._accounts.remove(key)
         self._store.delete_account(key)
 
+    # Changes another node made (already kept, so not written again)
+
+    def learned(self, account: Account) -> None:
+        """``account`` was registered, or its password changed, on another node."""
+        if self._accounts.get(account.key) is not None:
+            self._accounts.remove(account.key)
+        self._accounts.add(account.key, account.name, account)
+
+    def forgot(self, key: str) -> None:
+        """The account ``key`` was deleted on another node."""
+        if self.exact(key) is not None:
+            self._accounts.remove(key)
+
+    def keys(self) -> list[str]:
+        """The key of every account."""
+        return [account.key for account in self._accounts.entries()]
+
 
 class LoginThrottle:
     """Counts failed logins per key (an address, an account) and locks a key that fails too often.

@@ -59,6 +59,10 @@ class Directory(Generic[Entry]):
         del self._keys[at]
         del self._names[at]
 
+    def entries(self) -> list[Entry]:
+        """Every entry, in no particular order."""
+        return list(self._entries.values())
+
     def names(self) -> tuple[str, ...]:
         """Every name, in the order of the keys."""
         return tuple(self._names)

@@ -34,7 +34,9 @@ from chatd.core.errors import (
 from chatd.core.logquota import LogQuota
 from chatd.core.moderation import Moderation
 from chatd.core.names import check_name, name_key
+from chatd.core.peers import Arrived, Departed, Peers, Renamed, is_remote
 from chatd.core.policy import TokenBucket
+from chatd.core.remote import Remote
 from chatd.core.rooms import Room, Rooms
 from chatd.core.session import Client, Session
 from chatd.core.store import MemoryStore, Store, StoredLine
@@ -58,6 +60,7 @@ class Hub:
         accounts: AccountBook | None = None,
         passwords: Passwords | None = None,
         operators: Iterable[str] = (),
+        peers: Peers | None = None,
     ) -> None:
         #: Wall-clock time for timestamps and delayed calls for timeouts (the reactor, usually).
         self.clock = clock
@@ -82,13 +85,18 @@ class Hub:
             broadcast=self._broadcast,
             before_change=self._catch_up,
             is_today=self._is_today,
+            peers=peers,
         )
+
         self._motd = tuple(events.Motd(line) for line in motd)
         self._log_messages = log_messages
         self._sessions: set[Session] = set()
         self._admission = Admission(clock, limits, self.moderation.address_ban)
         self._refusals_logged = LogQuota(clock, "refused connections")
         self._users: Directory[Session] = Directory()
+        #: The other nodes of a cluster, and what they tell (see :mod:`chatd.core.remote`); it
+        #: files their users in the same directory.
+        self.remote = Remote(self, peers, self._users)
         #: The audiences of the users online, with how many users each has.
         self._audiences: Counter[Audience] = Counter()
         #: The same audiences as a tuple, made again when one comes or goes: what a broadcast
@@ -188,6 +196,9 @@ class Hub:
         its password is right (which :class:`~chatd.core.accounts.Accounts` knows)."""
         if not checked:
             key = self._check_free(name, session)
+        self.remote.claim(session, name, key, lambda: self._enter(session, name, key))
+
+    def _enter(self, session: Session, name: str, key: str) -> None:
         if self.accounts.book.find(key) is not None:
             session.account = key
         session.name, session.key = name, key
@@ -201,6 +212,8 @@ class Hub:
         self._handshakes.stop(session)
         self._silences.start(session)
         self.log.info("{name} joined from {peer}", name=name, peer=client.peer)
+        if self.remote.peers is not None:
+            self.remote.peers.tell(Arrived(self.remote.peers.node, key, name))
         client.deliver(events.Welcome(name))
         client.deliver(events.Online(self.online()))
         for line in self.rooms.replay(self.rooms.lobby):
@@ -236,16 +249,24 @@ class Hub:
 
     def rename_to(self, session: Session, new_name: str, key: str, checked: bool = False) -> None:
         """Rename ``session`` to ``new_name`` (key ``key``), its password known to be right."""
-        old_name = self.user(session)
+        self.user(session)
         if not checked:
             key = self._check_free(new_name, session)
         self._admission.spend_rename(session.origin)
-        assert session.key is not None  # set with the name that user() found
-        self._users.remove(session.key)
+        self.remote.claim(session, new_name, key, lambda: self._rename_to(session, new_name, key))
+
+    def _rename_to(self, session: Session, new_name: str, key: str) -> None:
+        old_name = self.user(session)
+        old_key = session.key
+        assert old_key is not None  # set with the name that user() found
+        self._users.remove(old_key)
         session.name, session.key = new_name, key
         session.account = key if self.accounts.book.find(key) is not None else None
         self._users.add(key, new_name, session)
         self.log.info("{old} is now {new}", old=old_name, new=new_name)
+        if self.remote.peers is not None:
+            self.remote.peers.release(old_key)
+            self.remote.peers.tell(Renamed(old_key, key, new_name))
         session.client.deliver(events.NameChanged(new_name))
         self._broadcast(events.Renamed(old_name, new_name), session, frozenset(session.rooms))
 
@@ -309,6 +330,8 @@ class Hub:
     ) -> None:
         """Disconnect ``session`` with ``last`` as its last event (an operator's doing); those who
         share a room with it hear ``notice``, or that it left (for ``reason``)."""
+        if is_remote(session):
+            raise ChatError(f"{session.username()} is connected to another node", "remote_user")
         self._leave(session, reason, how, notice)
         self._finish(session, last)
 
@@ -410,6 +433,9 @@ class Hub:
         if name is None or key is None or self._users.get(key) is not session:
             return
         self._users.remove(key)
+        if self.remote.peers is not None:
+            self.remote.peers.release(key)
+            self.remote.peers.tell(Departed(key, reason))
         audience = session.audience
         audience.remove(session)
         self._audiences[audience] -= 1
@@ -451,6 +477,8 @@ class Hub:
     ) -> None:
         for audience in self._broadcast_to:
             audience.broadcast(event, exclude, scope)
+
+    broadcast = _broadcast
 
 
 def _nothing(line: StoredLine) -> None:

@@ -22,6 +22,7 @@ from chatd.core.clock import Timer
 from chatd.core.errors import ModerationRefused, Muted, NoSuchUser
 from chatd.core.lookalike import lookalike_key
 from chatd.core.names import check_name, name_key
+from chatd.core.peers import is_remote
 from chatd.core.store import Ban, Mute, Store
 
 if TYPE_CHECKING:
@@ -200,6 +201,11 @@ class Moderation:
         user = self.hub.find_user(key)
         if user is not None:
             key, name = user.key or key, user.username()
+            if duration is None and is_remote(user):  # kept by no store, so not shared
+                raise ModerationRefused(
+                    f"{name} is connected to another node: give the mute a duration",
+                    "remote_user",
+                )
         now = self.hub.clock.seconds()
         mute = Mute(key, name, by, now, now + duration if duration is not None else None)
         self._unmute(key)
@@ -240,7 +246,46 @@ class Moderation:
             )
         )
 
+    # Changes another node made (already kept, so not written again)
+
+    def learned_ban(self, ban: Ban) -> None:
+        """``ban`` was set on another node: it holds here too, on whoever it covers here."""
+        self._bans[ban.target] = ban
+        self._enforce(ban)
+
+    def forgot_ban(self, target: str) -> None:
+        self._bans.pop(target, None)
+
+    def learned_mute(self, mute: Mute) -> None:
+        """``mute`` was set on another node; its user, if here, is told."""
+        self._drop_mute(mute.key)
+        self._mute(mute)
+        user = self.hub.find_user(mute.key)
+        if user is not None and user.key == mute.key:
+            user.tell(events.YouAreMuted(mute.set_by, mute.expires))
+
+    def forgot_mute(self, key: str) -> None:
+        """The mute of ``key`` was lifted on another node, or ran out there."""
+        if self._drop_mute(key) is not None:
+            user = self.hub.find_user(key)
+            if user is not None and user.key == key:
+                user.tell(events.YouAreUnmuted())
+
+    def bans(self) -> list[Ban]:
+        """Every ban kept, expired or not."""
+        return list(self._bans.values())
+
+    def mutes(self) -> list[Mute]:
+        return list(self._mutes.values())
+
     # Internals
+
+    def _drop_mute(self, key: str) -> Mute | None:
+        mute = self._mutes.pop(key, None)
+        timer = self._mute_ends.pop(key, None)
+        if timer is not None and timer.active():
+            timer.cancel()
+        return mute
 
     def _current(self) -> list[Ban]:
         """The bans in force; the expired ones are dropped."""
@@ -268,10 +313,7 @@ class Moderation:
             self._mute_ends[mute.key] = self.hub.clock.callLater(delay, self._lift, mute)
 
     def _unmute(self, key: str) -> Mute | None:
-        mute = self._mutes.pop(key, None)
-        timer = self._mute_ends.pop(key, None)
-        if timer is not None and timer.active():
-            timer.cancel()
+        mute = self._drop_mute(key)
         if mute is not None and mute.expires is not None:
             self._store.delete_mute(key)
         return mute

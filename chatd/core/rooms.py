@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from chatd.core import events
 from chatd.core.errors import ChatError, NameRefused
 from chatd.core.names import check_name, name_key
+from chatd.core.peers import RECONNECTING_LINE, Entered, Exited, Peers, TopicChanged
 from chatd.core.store import RoomRecord, Store, StoredLine, Topic
 
 if TYPE_CHECKING:
@@ -86,8 +87,11 @@ class Rooms:
         broadcast: Callable[[events.Event, Session | None, Room | frozenset[Room]], None],
         before_change: Callable[[Session], None],
         is_today: Callable[[float], bool],
+        peers: Peers | None = None,
     ) -> None:
         self._store = store
+        #: The other nodes, which number lines and hear of memberships (None: a single node).
+        self._peers = peers
         self._tail_size = tail_size
         self._max_rooms = max_rooms
         self._max_per_user = max_rooms_per_user
@@ -155,7 +159,24 @@ class Rooms:
     def replayed(self, line: StoredLine, room: Room) -> events.Replayed:
         return events.Replayed(spoken(line, room.name), dated=not self._is_today(line.at))
 
+    def known(self, record: RoomRecord) -> Room:
+        """The room ``record`` names, made here if new (another node made it)."""
+        room = self._rooms.get(record.key)
+        if room is None:
+            room = self._rooms[record.key] = Room(record, self._tail_size)
+        return room
+
     # Membership
+
+    def add_member(self, session: Session, room: Room) -> None:
+        """Put a user of another node in ``room`` (see :mod:`chatd.core.remote`)."""
+        self._add(session, room)
+        session.rooms = self._interned((*session.rooms, room))
+
+    def remove_member(self, session: Session, room: Room) -> None:
+        """Take a user of another node out of ``room``."""
+        self._remove(session, room)
+        session.rooms = self._interned(tuple(r for r in session.rooms if r is not room))
 
     def enter_lobby(self, session: Session) -> None:
         """A new user is in the lobby, and it is their current room."""
@@ -193,6 +214,8 @@ class Rooms:
         for line in self.replay(room):
             client.deliver(line)
         self._broadcast(events.RoomJoined(session.username(), room.name), session, room)
+        if self._peers is not None:
+            self._peers.tell(Entered(_key(session), room.name))
 
     def part(self, session: Session, name: str | None, reason: str | None) -> None:
         """``/part``: leave room ``name`` (the current one for None)."""
@@ -208,6 +231,8 @@ class Rooms:
             current = session.rooms[-1]
             session.client.deliver(events.NowTalking(current.name, current.names()))
         self._broadcast(events.Parted(session.username(), room.name, reason), session, room)
+        if self._peers is not None:
+            self._peers.tell(Exited(_key(session), room.name, reason))
 
     def leave_all(self, session: Session) -> frozenset[Room]:
         """Take ``session`` out of every room (it is leaving the chat); the rooms it was in."""
@@ -247,6 +272,8 @@ class Rooms:
         """Number a line of the room, keep it in the tail, relay it, and hand it to the store,
         which calls ``durable`` once it is safe.  Returns the event relayed."""
         room = self.member_room(session, room_name)
+        if self._peers is not None:
+            return self._publish(session, room, text, action, at, durable)
         room.last_seq = seq = room.last_seq + 1
         line = StoredLine(room.key, seq, at, session.username(), text, action)
         room.tail.append(line)
@@ -254,6 +281,28 @@ class Rooms:
         self._broadcast(event, session, room)
         self._store.append(line, durable)
         return event
+
+    def _publish(
+        self,
+        session: Session,
+        room: Room,
+        text: str,
+        action: bool,
+        at: float,
+        durable: Callable[[StoredLine], None],
+    ) -> events.Spoken:
+        """Have the peers number and share a line; every node shows it when it comes back."""
+        assert self._peers is not None
+        line = StoredLine(room.key, 0, at, session.username(), text, action)
+
+        def sent(numbered: StoredLine | None) -> None:
+            if numbered is not None:
+                durable(numbered)
+            elif not session.ended:
+                session.client.deliver(events.Refused(RECONNECTING_LINE, "reconnecting"))
+
+        self._peers.publish(line, sent)
+        return spoken(line, room.name)
 
     def topic(self, session: Session, text: str | None, at: float, name: str | None = None) -> None:
         """``/topic``: show the topic of room ``name`` (the current room for None), or set it
@@ -270,6 +319,8 @@ class Rooms:
             )
         room.topic = Topic(text, session.username(), at)
         self._store.set_topic(room.key, room.topic)
+        if self._peers is not None:
+            self._peers.tell(TopicChanged(room.name, room.topic))
         self._broadcast(events.TopicSet(session.username(), room.name, text), None, room)
 
     def who(self, session: Session, name: str) -> None:
@@ -327,3 +378,8 @@ class Rooms:
 
 def _by_key(room: Room) -> str:
     return room.key
+
+
+def _key(session: Session) -> str:
+    assert session.key is not None  # a member has a name
+    return session.key

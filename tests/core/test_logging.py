@@ -97,7 +97,7 @@ def test_a_shutdown_logs_why_its_users_left(room, log_capture):
 
 DAEMON_MODULES = (
     "core", "doors", "store", "descriptors.py", "service.py", "startup.py", "tap.py",
-    "reload.py", "config.py", "metrics.py", "portal.py", "passwords.py",
+    "reload.py", "config.py", "metrics.py", "portal.py", "passwords.py", "cluster",
 )  # fmt: skip
 LEVELS = {"debug", "info", "warn", "error", "critical", "failure"}
 

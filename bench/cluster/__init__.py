@@ -1,0 +1,1 @@
+"""The cluster benchmark: several nodes on one Redis against one node (see run.py)."""

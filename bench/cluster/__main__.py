@@ -1,0 +1,3 @@
+from bench.cluster.run import main
+
+raise SystemExit(main())

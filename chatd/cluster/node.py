@@ -1,0 +1,479 @@
+"""A node's peers, through Redis: names, presence, and every room's lines in one order.
+
+:class:`RedisPeers` is the :class:`chatd.core.peers.Peers` of a clustered hub.  It follows
+Centrifugo's Redis engine:
+
+* A line is numbered, kept in its room's capped stream and published by one Lua script
+  (:data:`~chatd.cluster.scripts.PUBLISH`).  Each node shows a room's lines in sequence order:
+  it drops what it has shown, holds what came early, and fills a gap from the stream (XRANGE).
+  A gap the stream cannot fill (trimmed, or Redis lost it) is announced to the room's members.
+* A node renews a lease every few seconds (a sorted set scored by expiry); the same script buries
+  the nodes whose lease ran out, announcing their users' departure.  A name is claimed with a
+  compare-and-set that a name of a buried node loses.
+* After any reconnection (Redis restarted, a pub/sub connection cut) the node subscribes again,
+  reads the rooms and who is online afresh, claims its users' names and announces them again,
+  and fills every room's gap from the streams.  An epoch key, made once, tells a Redis that came
+  back with less data: then the lines since cannot be recovered, and members are told so.
+
+While Redis cannot be reached, claims and lines are refused at once (see
+:data:`chatd.core.peers.RECONNECTING`): nothing waits, and nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from chatd.cluster import scripts
+from chatd.cluster.facts import apply_fact, fact_json, fact_of
+from chatd.cluster.link import Link
+from chatd.cluster.store import apply_shared, line_json, line_of, load_shared, stream_lines
+from chatd.core import events
+from chatd.core.lookalike import lookalike_key
+from chatd.core.peers import (
+    RECONNECTING,
+    TAKEN,
+    Arrived,
+    Departed,
+    Fact,
+    Renamed,
+    TopicChanged,
+    is_remote,
+)
+from chatd.core.store import RoomRecord, StoredLine, Topic
+
+if TYPE_CHECKING:
+    from chatd.core.hub import Hub
+    from chatd.core.session import Session
+
+#: Seconds a node's lease runs, and between renewals.
+LEASE, RENEW_EVERY = 10.0, 2.0
+#: Lines kept in each room's stream (about: trimmed with MAXLEN ~).
+STREAM_LINES = 10_000
+
+
+#: What this node's users are told when it lets them go (see :meth:`RedisPeers._let_go`).
+LEASE_LOST = "the chat lost its connection to the other nodes for too long, please reconnect"
+
+
+def new_node_name() -> str:
+    """A random node name, for a node started without ``--node-name``."""
+    return uuid.uuid4().hex[:8]
+
+
+class RedisPeers:
+    """The other nodes of a cluster, as one node sees them through Redis."""
+
+    log = Logger()
+
+    def __init__(
+        self,
+        clock: Any,
+        link: Link,
+        node: str,
+        *,
+        tail: int = 20,
+        lease: float = LEASE,
+        renew_every: float = RENEW_EVERY,
+    ) -> None:
+        self.node = node
+        self._clock = clock
+        self._link = link
+        self._tail = tail
+        self._lease = lease
+        self._renew_every = renew_every
+        self.hub: Hub | None = None
+        #: Subscribed and caught up: messages are acted on, claims and lines go through.
+        self.ready = False
+        #: Messages that came while catching up, acted on after.
+        self._early: list[tuple[bytes, bytes]] = []
+        #: Lines that came before the one a room awaits, by room and seq.
+        self._ahead: dict[str, dict[int, StoredLine]] = {}
+        self._filling: set[str] = set()
+        self._epoch: bytes | None = None
+        self._renewal: Any = None
+        #: When the lease was last renewed (or the node started).
+        self._renewed_at: float = clock.seconds()
+        self._syncing = False
+        #: How many gaps were filled from the streams, and how many lines were lost: metrics.
+        self.refilled = self.lost_lines = 0
+
+    def attach(self, hub: Hub) -> None:
+        self.hub = hub
+
+    # The links' news (wired by chatd.cluster.wiring)
+
+    def start(self) -> None:
+        self._renew()
+
+    def stop(self) -> None:
+        if self._renewal is not None and self._renewal.active():
+            self._renewal.cancel()
+
+    def subscriber_up(self, subscribe: Callable[[list[str]], defer.Deferred[Any]]) -> None:
+        """The pub/sub connection is (again) up: subscribe, then catch up."""
+        self.ready = False
+        channels = [scripts.LINES, scripts.FACTS, scripts.node_channel(self.node)]
+        subscribe(channels).addCallbacks(lambda _: self.resync(), self._failed("subscribe"))
+
+    def down(self) -> None:
+        """A connection to Redis was lost: refuse until subscribed and caught up again."""
+        if self.ready:
+            self.log.warn("node {node}: lost Redis, refusing names and lines", node=self.node)
+        self.ready = False
+
+    def heard(self, channel: bytes, message: bytes) -> None:
+        """A pub/sub message."""
+        if not self.ready:
+            self._early.append((channel, message))
+            return
+        try:
+            self._act(channel, message)
+        except Exception:
+            self.log.failure("node {node}: cannot act on a message", node=self.node)
+
+    # Peers
+
+    def claim(self, key: str, done: Callable[[str | None], None]) -> None:
+        if not self._can_write():
+            done(RECONNECTING)
+            return
+        args = (lookalike_key(key), self.node)
+        self._link.run(scripts.CLAIM, (scripts.NAMES, scripts.NODES), args).addCallbacks(
+            lambda won: done(None if int(won) else TAKEN), lambda _: done(RECONNECTING)
+        )
+
+    def release(self, key: str) -> None:
+        args = (lookalike_key(key), self.node)
+        self._link.run(scripts.RELEASE, (scripts.NAMES,), args).addErrback(lambda _: None)
+
+    def publish(self, line: StoredLine, sent: Callable[[StoredLine | None], None]) -> None:
+        if not self._can_write():
+            sent(None)
+            return
+        keys = (scripts.sequence(line.room), scripts.stream(line.room), scripts.LINES)
+        args = (line.room, line_json(line), STREAM_LINES)
+        self._link.run(scripts.PUBLISH, keys, args).addCallbacks(
+            lambda seq: sent(replace(line, seq=int(seq))), lambda _: sent(None)
+        )
+
+    def tell(self, fact: Fact) -> None:
+        if not self._can_write():
+            return  # announced again, as it is then, once caught up
+        key = fact.old if isinstance(fact, Renamed) else getattr(fact, "key", None)
+        if isinstance(fact, TopicChanged) or key is None:
+            self._publish_fact(fact)
+            return
+        user = self._user(fact.key if isinstance(fact, Renamed) else key)
+        self._present(fact, user, old=fact.old if isinstance(fact, Renamed) else "")
+
+    def deliver(self, node: str, key: str, event: events.Event) -> None:
+        if isinstance(event, events.Whispered):
+            message = json.dumps({"key": key, "sender": event.sender, "text": event.text})
+            self._link.call("PUBLISH", scripts.node_channel(node), message).addErrback(
+                self._failed("deliver a private message")
+            )
+
+    # Messages
+
+    def _act(self, channel: bytes, message: bytes) -> None:
+        hub = self.hub
+        assert hub is not None
+        if channel == scripts.LINES.encode():
+            room, seq, data = message.split(b"\n", 2)
+            self._line(line_of(room.decode(), int(seq), data))
+        elif channel == scripts.FACTS.encode():
+            fields = json.loads(message)
+            if fields["t"] == "shared":
+                if fields["node"] != self.node:
+                    apply_shared(hub, fields["table"], fields["key"], fields["value"])
+                return
+            if fields.get("node") == self.node:
+                if fields["t"] == "departed" and self._user(fields["key"]) is not None:
+                    self.log.warn("node {node} was buried: announcing again", node=self.node)
+                    self.resync()
+                return
+            fact = fact_of(fields)
+            if fact is not None:
+                apply_fact(hub, fact)
+        else:
+            fields = json.loads(message)
+            hub.remote.whispered(fields["key"], events.Whispered(fields["sender"], fields["text"]))
+
+    def _line(self, line: StoredLine) -> None:
+        """Show ``line`` if it is the next of its room; hold it and fill the gap if early."""
+        hub = self.hub
+        assert hub is not None
+        room = hub.rooms.known(RoomRecord(line.room, line.room))
+        if line.seq <= room.last_seq:
+            return
+        ahead = self._ahead.setdefault(line.room, {})
+        ahead[line.seq] = line
+        self._drain(line.room)
+        if ahead:
+            self._fill(line.room, min(ahead) - 1)
+
+    def _drain(self, room_key: str) -> None:
+        hub = self.hub
+        assert hub is not None
+        room = hub.rooms.known(RoomRecord(room_key, room_key))
+        ahead = self._ahead.get(room_key, {})
+        while (line := ahead.pop(room.last_seq + 1, None)) is not None:
+            hub.remote.heard(line)
+        for seq in [seq for seq in ahead if seq <= room.last_seq]:
+            del ahead[seq]
+
+    def _fill(self, room_key: str, through: int) -> None:
+        """Read the lines of ``room_key`` after the last one shown, up to seq ``through``, from
+        its stream; what the stream no longer has is announced as lost."""
+        hub = self.hub
+        assert hub is not None
+        if room_key in self._filling:
+            return
+        first = hub.rooms.known(RoomRecord(room_key, room_key)).last_seq + 1
+        if first > through:
+            return
+        self._filling.add(room_key)
+
+        def got(entries: list[Any]) -> None:
+            self._filling.discard(room_key)
+            room = hub.rooms.known(RoomRecord(room_key, room_key))
+            self.refilled += 1
+            for line in stream_lines(room_key, entries):
+                if line.seq == room.last_seq + 1:
+                    hub.remote.heard(line)
+                elif line.seq > room.last_seq + 1:
+                    self._lose(room_key, line.seq - 1)
+                    hub.remote.heard(line)
+            if room.last_seq < through:
+                self._lose(room_key, through)
+            self._drain(room_key)
+            ahead = self._ahead.get(room_key)
+            if ahead:
+                self._fill(room_key, min(ahead) - 1)
+
+        def failed(failure: Any) -> None:
+            self._filling.discard(room_key)  # tried again after the next reconnection
+
+        self._link.call(
+            "XRANGE", scripts.stream(room_key), f"{first}-0", f"{through}-0"
+        ).addCallbacks(got, failed)
+
+    def _lose(self, room_key: str, through: int) -> None:
+        hub = self.hub
+        assert hub is not None
+        room = hub.rooms.known(RoomRecord(room_key, room_key))
+        self.lost_lines += through - room.last_seq
+        self.log.warn(
+            "node {node}: lines {first} to {last} of {room} cannot be recovered",
+            node=self.node,
+            first=room.last_seq + 1,
+            last=through,
+            room=room_key,
+        )
+        hub.remote.lost(room_key, through)
+
+    # Catching up
+
+    def resync(self) -> None:
+        """Read what Redis knows afresh, announce this node's users again, fill every gap."""
+        if self._syncing:
+            return
+        self._syncing = True
+        self.ready = False
+        d = defer.ensureDeferred(self._resync())
+        d.addErrback(self._failed("catch up"))
+
+    async def _resync(self) -> None:
+        hub = self.hub
+        assert hub is not None
+        link = self._link
+        try:
+            await link.call("SET", scripts.EPOCH, uuid.uuid4().hex, "NX")
+            epoch = await link.call("GET", scripts.EPOCH)
+            lost_data = self._epoch is not None and epoch != self._epoch
+            await load_shared(link, hub)  # accounts and bans first: names are claimed next
+            self._epoch = epoch
+            for made in (hub.rooms.lobby, *hub.rooms.occupied()):  # made while disconnected
+                await link.call("HSETNX", scripts.ROOMS, made.key, made.name)
+            names = await link.call("HGETALL", scripts.ROOMS)
+            topics = dict(_pairs(await link.call("HGETALL", scripts.TOPICS)))
+            for key, name in _pairs(names):
+                room_key = key.decode()
+                seq = int(await link.call("GET", scripts.sequence(room_key)) or 0)
+                room = hub.rooms.get(name.decode())
+                topic = topics.get(key)
+                if room is None or (not room.members and room.last_seq == 0):
+                    tail = await link.call(
+                        "XREVRANGE", scripts.stream(room_key), "+", "-", "COUNT", self._tail
+                    )
+                    record = RoomRecord(room_key, name.decode(), seq, _topic(topic))
+                    record.tail = stream_lines(room_key, list(reversed(tail)))
+                    hub.remote.restore(record)
+                    continue
+                if topic is not None:
+                    room.topic = _topic(topic)
+                if lost_data or seq < room.last_seq:
+                    room.last_seq = seq
+                    self._ahead.pop(room_key, None)
+                    if room.members:
+                        hub.remote.lost(room_key, seq)
+                elif seq > room.last_seq:
+                    self._fill(room_key, seq)
+            await self._reassert(hub)
+            users = _pairs(await link.call("HGETALL", scripts.USERS))
+            online = {key.decode(): json.loads(record) for key, record in users}
+            for session in hub.remote.mirrored():
+                if session.key not in online or online[session.key]["node"] != _node_of(session):
+                    hub.remote.departed(Departed(session.key or ""))
+            for key, record in online.items():
+                if record["node"] != self.node:
+                    fact = Arrived(record["node"], key, record["name"], tuple(record["rooms"]))
+                    hub.remote.arrived(fact)
+        finally:
+            self._syncing = False
+        self.ready = True
+        self.log.info("node {node}: caught up with the cluster", node=self.node)
+        early, self._early = self._early, []
+        for channel, message in early:
+            self.heard(channel, message)
+
+    async def _reassert(self, hub: Hub) -> None:
+        """Claim every name of this node again, and announce its users: a name another node
+        took meanwhile is not held twice, its user here is disconnected.
+
+        Users Redis still lists for this node but it does not have (it was restarted under the
+        same name, or they left while Redis was away) are announced gone, their names freed.
+        """
+        await self._link.run(
+            scripts.RENEW,
+            (scripts.NODES, scripts.USERS, scripts.FACTS),
+            (self.node, int(self._lease * 1000), scripts.PREFIX),
+        )
+        here = {session.key for session in hub.remote.local()}
+        for raw in await self._link.call("SMEMBERS", scripts.node_users(self.node)):
+            key = raw.decode()
+            if key not in here:
+                self.release(key)
+                self._present(Departed(key), None)
+        for session in hub.remote.local():
+            key = session.key
+            assert key is not None
+            won = await self._link.run(
+                scripts.CLAIM, (scripts.NAMES, scripts.NODES), (lookalike_key(key), self.node)
+            )
+            if not int(won):
+                self.log.warn("{name} was taken elsewhere meanwhile", name=session.name)
+                hub.remove(
+                    session,
+                    events.Refused("your name was taken while the chat reconnected", "name_lost"),
+                    how="name lost while reconnecting",
+                )
+                continue
+            rooms = tuple(room.name for room in session.rooms)
+            self._present(Arrived(self.node, key, session.username(), rooms), session)
+
+    def _renew(self) -> None:
+        """Renew the lease; give up this node's users if it could not be renewed for nearly as
+        long as it runs, since another node may then take their names (see :func:`_let_go`)."""
+        self._renewal = self._clock.callLater(self._renew_every, self._renew)
+        now = self._clock.seconds()
+        if now - self._renewed_at > self._lease - self._renew_every:
+            self._let_go()
+        if not self._link.up:
+            return
+        keys = (scripts.NODES, scripts.USERS, scripts.FACTS)
+        args = (self.node, int(self._lease * 1000), scripts.PREFIX)
+
+        def renewed(alive: Any) -> None:
+            self._renewed_at = now
+            if not int(alive) and self.ready and self.hub and self.hub.remote.local():
+                self.log.warn("node {node}: lease had run out, announcing again", node=self.node)
+                self.resync()
+
+        self._link.run(scripts.RENEW, keys, args).addCallbacks(renewed, self._failed("renew"))
+
+    def _let_go(self) -> None:
+        """Disconnect this node's users: its lease is about to run out unrenewed, after which
+        another node may give their names to someone else, and no name may have two owners.
+        An outage shorter than that keeps every connection."""
+        hub = self.hub
+        users = hub.remote.local() if hub is not None else []
+        if hub is None or not users:
+            return
+        self.log.warn(
+            "node {node}: no lease for {seconds:.0f} s, disconnecting {count} users",
+            node=self.node,
+            seconds=self._clock.seconds() - self._renewed_at,
+            count=len(users),
+        )
+        for session in users:
+            hub.remove(
+                session,
+                events.Refused(LEASE_LOST, "reconnecting"),
+                how="the node's lease ran out",
+            )
+
+    # Internals
+
+    def _can_write(self) -> bool:
+        """Whether claims, lines and news can go to Redis now: the commands' connection is up,
+        and this node has caught up once.  A pub/sub connection that is being made again does
+        not stop them: what it missed meanwhile is read from the streams once it is back."""
+        return self._link.up and self._epoch is not None
+
+    def _user(self, key: str) -> Session | None:
+        """The user of this node with key ``key``."""
+        hub = self.hub
+        assert hub is not None
+        session = hub.find_user(key)
+        return session if session is not None and not is_remote(session) else None
+
+    def _present(self, fact: Fact, user: Session | None, old: str = "") -> None:
+        """Keep ``user``'s record (none: they are gone) and publish ``fact``."""
+        key = user.key if user is not None else getattr(fact, "key", "")
+        record = ""
+        if user is not None and user.name is not None:
+            rooms = [room.name for room in user.rooms]
+            record = json.dumps({"node": self.node, "name": user.name, "rooms": rooms})
+        keys = (scripts.USERS, scripts.node_users(self.node), scripts.FACTS)
+        args = (key, record, fact_json(self.node, fact), old)
+        self._link.run(scripts.PRESENCE, keys, args).addErrback(self._failed("announce"))
+
+    def _publish_fact(self, fact: Fact) -> None:
+        self._link.call("PUBLISH", scripts.FACTS, fact_json(self.node, fact)).addErrback(
+            self._failed("announce")
+        )
+
+    def _failed(self, what: str) -> Callable[[Any], None]:
+        def failed(failure: Any) -> None:
+            self.log.warn(
+                "node {node}: cannot {what}: {why}",
+                node=self.node,
+                what=what,
+                why=failure.getErrorMessage(),
+            )
+
+        return failed
+
+
+def _pairs(flat: list[Any]) -> list[tuple[Any, Any]]:
+    """The field-value pairs of an HGETALL reply."""
+    return list(zip(flat[::2], flat[1::2], strict=True))
+
+
+def _topic(raw: bytes | None) -> Topic | None:
+    if raw is None:
+        return None
+    fields = json.loads(raw)
+    return Topic(fields["text"], fields["setter"], fields["at"])
+
+
+def _node_of(session: Session) -> str:
+    return str(getattr(session.client, "node", ""))

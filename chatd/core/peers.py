@@ -1,0 +1,146 @@
+"""The peers seam: what a hub shares with the other nodes of a cluster, and what it hears back.
+
+A hub alone has no peers (``Hub(peers=None)``) and decides everything itself.  Given a
+:class:`Peers` (the Redis one is :class:`chatd.cluster.node.RedisPeers`), it still keeps its own
+connections, limits and rooms in memory, but asks the peers for what must be decided once for the
+whole cluster, and tells them what its users do:
+
+* **Names.**  A name is the user's once :meth:`Peers.claim` says so; meanwhile the session holds
+  its lines, as it does while a password is checked (:meth:`chatd.core.session.Session.hold`).
+* **Lines.**  :meth:`Peers.publish` numbers a room's line for the whole cluster; every node, this
+  one too, then hears it through :meth:`chatd.core.remote.Remote.heard` in sequence order, and
+  only then shows it.  So everyone sees a room's lines in the same order.
+* **Presence.**  :meth:`Peers.tell` shares a :data:`Fact` (someone arrived, left, was renamed,
+  joined or left a room, set a topic); other nodes mirror the users of every node as sessions
+  whose client is a :class:`RemoteClient`, so ``/who``, ``/rooms`` and name checks need nothing
+  new.  A private message to such a user goes to its node through :meth:`Peers.deliver`.
+
+Like the store seam (:mod:`chatd.core.store`), answers come back through callbacks on the
+reactor thread, exactly once, possibly before the call returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from chatd.core import events
+from chatd.core.store import StoredLine, Topic
+
+if TYPE_CHECKING:
+    from chatd.core.session import Session
+
+#: What a claim's answer is when the name is not ours: another user holds it, or the peers
+#: cannot be asked now.
+TAKEN, RECONNECTING = "taken", "reconnecting"
+
+#: What users are told while the peers cannot be reached.
+RECONNECTING_NAME = "the chat is reconnecting, try again in a moment"
+RECONNECTING_LINE = "not delivered: the chat is reconnecting"
+#: What a room's members are told when lines of it were lost for good.
+LINES_LOST = "some lines of {room} could not be recovered"
+
+
+@dataclass(frozen=True, slots=True)
+class Arrived:
+    """A user called ``name`` (key ``key``) is online on node ``node``, in ``rooms``."""
+
+    node: str
+    key: str
+    name: str
+    rooms: tuple[str, ...] = (events.LOBBY,)
+
+
+@dataclass(frozen=True, slots=True)
+class Departed:
+    """The user with key ``key`` left, for ``reason`` if they gave one."""
+
+    key: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Renamed:
+    """The user with key ``old`` is now ``name`` (key ``key``)."""
+
+    old: str
+    key: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entered:
+    """The user with key ``key`` joined room ``room`` (by name, as first created)."""
+
+    key: str
+    room: str
+
+
+@dataclass(frozen=True, slots=True)
+class Exited:
+    """The user with key ``key`` left room ``room``, for ``reason`` if given."""
+
+    key: str
+    room: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TopicChanged:
+    """``topic`` is now that of room ``room``."""
+
+    room: str
+    topic: Topic
+
+
+Fact = Arrived | Departed | Renamed | Entered | Exited | TopicChanged
+
+
+class Peers(Protocol):
+    """What a hub asks of, and tells, the other nodes.  Called on the reactor thread."""
+
+    node: str
+
+    def claim(self, key: str, done: Callable[[str | None], None]) -> None:
+        """Make the name with key ``key`` this node's: ``done(None)`` once it is, else
+        ``done(TAKEN)`` or ``done(RECONNECTING)``."""
+
+    def release(self, key: str) -> None:
+        """The name with key ``key`` is no longer used here."""
+
+    def publish(self, line: StoredLine, sent: Callable[[StoredLine | None], None]) -> None:
+        """Number ``line`` (its ``seq`` is ignored) and share it: ``sent(numbered)`` once it is
+        in the room's stream, ``sent(None)`` if it was not delivered to anyone."""
+
+    def tell(self, fact: Fact) -> None:
+        """Share what a user of this node did."""
+
+    def deliver(self, node: str, key: str, event: events.Event) -> None:
+        """Show ``event`` to the user with key ``key`` on ``node``."""
+
+
+class RemoteClient:
+    """The client of a user on another node: what is delivered to it goes to that node.
+
+    Only events meant for one person reach it (a private message); broadcasts reach a remote
+    user through its own node, which hears every room's lines too.
+    """
+
+    __slots__ = ("key", "node", "peer", "peers")
+
+    def __init__(self, peers: Peers, node: str, key: str) -> None:
+        self.peers, self.node, self.key = peers, node, key
+        self.peer = f"node {node}"
+
+    def deliver(self, event: events.Event) -> None:
+        if isinstance(event, events.Whispered):
+            self.peers.deliver(self.node, self.key, event)
+
+    def close(self) -> None:
+        """Nothing to close here: the user's own node closes its connection."""
+
+
+def is_remote(session: Session) -> bool:
+    """Whether ``session`` is a user of another node (its client a :class:`RemoteClient`)."""
+    return isinstance(session.client, RemoteClient)

@@ -1,0 +1,246 @@
+"""The hub's side of a cluster: claiming names from the peers, and mirroring the other nodes.
+
+See :mod:`chatd.core.peers` for the seam.  :class:`Remote` holds what only a clustered hub needs,
+so that :class:`~chatd.core.hub.Hub` stays the same for one node:
+
+* :meth:`Remote.claim` wraps the step that makes a session a user (or renames it) in a claim on
+  the peers; the session holds its lines until the answer, as for a password.
+* The other methods are what the peers call: a user of another node arrived, left, was renamed,
+  moved between rooms, set a topic; a room's line was numbered; lines of a room were lost.
+
+A user of another node is a :class:`~chatd.core.session.Session` whose client is a
+:class:`~chatd.core.peers.RemoteClient`.  It is on the hub's user list and in its rooms' member
+lists (so names stay unique here too, and ``/who`` counts it), but in no audience: broadcasts
+reach it through its own node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from chatd.core import events
+from chatd.core.audience import DirectAudience
+from chatd.core.directory import Directory
+from chatd.core.errors import ChatError, NameRefused
+from chatd.core.names import name_key
+from chatd.core.peers import (
+    LINES_LOST,
+    RECONNECTING,
+    RECONNECTING_NAME,
+    Arrived,
+    Departed,
+    Entered,
+    Exited,
+    Peers,
+    RemoteClient,
+    Renamed,
+    TopicChanged,
+    is_remote,
+)
+from chatd.core.rooms import Room, check_room_name, spoken
+from chatd.core.session import Session
+from chatd.core.store import RoomRecord, StoredLine
+
+if TYPE_CHECKING:
+    from chatd.core.hub import Hub
+
+
+class Remote:
+    """What a hub does with its peers (``peers`` None: it has none, and this does nothing)."""
+
+    def __init__(self, hub: Hub, peers: Peers | None, users: Directory[Session]) -> None:
+        self.hub = hub
+        self.peers = peers
+        #: The hub's users, by name key: this node's and the mirrored ones.
+        self._users = users
+        #: Name keys being claimed from the peers by a session of this node.
+        self._claiming: set[str] = set()
+
+    # Asking the peers
+
+    def claim(self, session: Session, name: str, key: str, then: Callable[[], None]) -> None:
+        """Do ``then()`` once the name ``name`` (key ``key``) is this node's (at once alone).
+
+        Refusals come back to the session as for a name taken here.
+        """
+        peers = self.peers
+        if peers is None:
+            then()
+            return
+        if key in self._claiming:
+            raise NameRefused(f"the username {name} is taken, please choose another", "name_taken")
+        self._claiming.add(key)
+        session.hold()
+
+        def done(refusal: str | None) -> None:
+            self._claiming.discard(key)
+            try:
+                if session.ended:
+                    if refusal is None:
+                        peers.release(key)
+                elif refusal is None:
+                    stale = self.hub.find_user(key)
+                    if stale is not None and is_remote(stale):
+                        # Its node's lease ran out before anyone announced it gone: the claim
+                        # just made shows it is.
+                        self._forget(stale, None)
+                    try:
+                        then()
+                    except ChatError:
+                        peers.release(key)
+                        raise
+                elif refusal == RECONNECTING:
+                    raise NameRefused(RECONNECTING_NAME, "reconnecting")
+                else:
+                    raise NameRefused(
+                        f"the username {name} is taken, please choose another", "name_taken"
+                    )
+            except ChatError as refusal_error:
+                session.refuse_for(refusal_error)
+                if session.name is None and not session.ended:
+                    session.tell(events.AskName())
+            session.release()
+
+        peers.claim(key, done)
+
+    # What the peers tell
+
+    def arrived(self, fact: Arrived) -> None:
+        """A user of another node is online: add them, and greet them in their rooms."""
+        hub, peers = self.hub, self.peers
+        assert peers is not None
+        known = hub.find_user(fact.key)
+        if known is not None:
+            if is_remote(known) and known.key == fact.key:
+                self._move(known, fact.rooms)  # seen again, after a resync
+                return
+            self.departed(Departed(fact.key))  # a stale mirror loses to the claim
+            if hub.find_user(fact.key) is not None:
+                return  # held here: our claim and its disagree, and its node will find out
+        session = self._mirror(RemoteClient(peers, fact.node, fact.key), fact.name, fact.key)
+        hub.rooms.enter_lobby(session)
+        if events.LOBBY in fact.rooms or not fact.rooms:
+            hub.broadcast(events.Joined(fact.name), None, hub.rooms.lobby)
+        self._move(session, fact.rooms)
+
+    def departed(self, fact: Departed) -> None:
+        """A user of another node left (or their node died)."""
+        session = self.hub.find_user(fact.key)
+        if session is not None and is_remote(session):
+            self._forget(session, fact.reason)
+
+    def renamed(self, fact: Renamed) -> None:
+        session = self.hub.find_user(fact.old)
+        if session is not None and is_remote(session):
+            self._rename(session, fact.name, fact.key)
+
+    def entered(self, fact: Entered) -> None:
+        session = self.hub.find_user(fact.key)
+        if session is not None and is_remote(session):
+            self._enter(session, self.room(fact.room))
+
+    def exited(self, fact: Exited) -> None:
+        session = self.hub.find_user(fact.key)
+        room = self.hub.rooms.get(fact.room)
+        if session is None or room is None or not is_remote(session) or room not in session.rooms:
+            return
+        self.hub.rooms.remove_member(session, room)
+        self.hub.broadcast(events.Parted(session.username(), room.name, fact.reason), None, room)
+
+    def topic(self, fact: TopicChanged) -> None:
+        room = self.room(fact.room)
+        room.topic = fact.topic
+        if fact.topic is not None:
+            self.hub.broadcast(
+                events.TopicSet(fact.topic.setter, room.name, fact.topic.text), None, room
+            )
+
+    def room(self, name: str) -> Room:
+        """The room called ``name``, known here from now on."""
+        return self.hub.rooms.known(RoomRecord(check_room_name(name), name))
+
+    def restore(self, record: RoomRecord) -> Room:
+        """Room ``record`` as the peers keep it: its topic, and its newest lines if newer than
+        what this hub has."""
+        room = self.hub.rooms.known(record)
+        room.topic = record.topic
+        if record.last_seq > room.last_seq:
+            room.last_seq = record.last_seq
+            room.tail.clear()
+            room.tail.extend(record.tail)
+        return room
+
+    def heard(self, line: StoredLine) -> None:
+        """Line ``line`` of a room, numbered by the peers: the next one, in order, or older
+        (then it was shown already)."""
+        room = self.hub.rooms.known(RoomRecord(line.room, line.room))
+        if line.seq <= room.last_seq:
+            return
+        room.last_seq = line.seq
+        room.tail.append(line)
+        sayer = self.hub.find_user(name_key(line.name))
+        exclude = sayer if sayer is not None and not is_remote(sayer) else None
+        self.hub.broadcast(spoken(line, room.name), exclude, room)
+
+    def lost(self, room_key: str, through: int) -> None:
+        """Lines of room ``room_key`` up to seq ``through`` are gone for good: tell its members
+        and go on from there."""
+        room = self.hub.rooms.known(RoomRecord(room_key, room_key))
+        room.last_seq = max(room.last_seq, through)
+        notice = events.Announcement(LINES_LOST.format(room=room.name))
+        self.hub.broadcast(notice, None, room)
+
+    def whispered(self, key: str, event: events.Event) -> None:
+        """A private message to the user with key ``key`` of this node, from another."""
+        session = self.hub.find_user(key)
+        if session is not None and not is_remote(session):
+            session.client.deliver(event)
+
+    def mirrored(self) -> list[Session]:
+        """The users of other nodes known here."""
+        return [session for session in self._users.entries() if is_remote(session)]
+
+    def local(self) -> list[Session]:
+        """The users of this node."""
+        return [session for session in self._users.entries() if not is_remote(session)]
+
+    # Internals
+
+    def _mirror(self, client: RemoteClient, name: str, key: str) -> Session:
+        """A user of another node, on the user list here (in no audience, no room yet)."""
+        session = Session(self.hub, client, None, DirectAudience(), None, "remote")
+        session.name, session.key = name, key
+        self._users.add(key, name, session)
+        return session
+
+    def _forget(self, session: Session, reason: str | None) -> None:
+        """A user of another node left: off the list, and those who share a room hear it."""
+        assert session.key is not None and session.name is not None
+        self._users.remove(session.key)
+        rooms = self.hub.rooms.leave_all(session)
+        self.hub.broadcast(events.Left(session.name, reason), None, rooms)
+
+    def _rename(self, session: Session, name: str, key: str) -> None:
+        """A user of another node is now called ``name``."""
+        assert session.key is not None and session.name is not None
+        old = session.name
+        self._users.remove(session.key)
+        session.name, session.key = name, key
+        self._users.add(key, name, session)
+        self.hub.broadcast(events.Renamed(old, name), None, frozenset(session.rooms))
+
+    def _move(self, session: Session, rooms: tuple[str, ...]) -> None:
+        """Put a mirrored user in exactly ``rooms`` (by name)."""
+        wanted = {self.room(name) for name in rooms} or {self.hub.rooms.lobby}
+        for room in tuple(session.rooms):
+            if room not in wanted:
+                self.hub.rooms.remove_member(session, room)
+        for room in wanted:
+            self._enter(session, room)
+
+    def _enter(self, session: Session, room: Room) -> None:
+        if room in session.rooms:
+            return
+        self.hub.rooms.add_member(session, room)
+        self.hub.broadcast(events.RoomJoined(session.username(), room.name), None, room)

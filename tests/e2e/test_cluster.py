@@ -1,0 +1,213 @@
+"""Several installed daemons on one real redis-server: one chat, and what happens when parts fail.
+
+Each test starts its own ``redis-server`` (the ``redis`` fixture of ``tests/redis_server.py``).
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+import urllib.request
+
+from installed_daemon import WAIT
+from redis_server import Redis, needs_redis, node
+
+pytestmark = needs_redis
+
+
+def wait_joined(peer, name: str) -> None:
+    """Wait until ``peer`` hears that ``name`` joined the chat."""
+    peer.expect(f"* {name} has joined the chat")
+
+
+def eventually(peer, command: str, answer: str) -> None:
+    """Send ``command`` until it is answered ``answer``: what another node did takes a moment
+    to be heard here."""
+    deadline = time.monotonic() + WAIT
+    kind = answer.partition("(")[0]  # "* Online ": what an answer to the command starts with
+    while True:
+        peer.send(command)
+        while not (line := peer.next_line()).startswith((kind, "! ")):
+            pass  # news from other nodes, meanwhile
+        if line == answer:
+            return
+        assert time.monotonic() < deadline, f"{command!r} never answered {answer!r}"
+        time.sleep(0.05)
+
+
+def pair(peers, port_a: int, port_b: int):
+    """alice on one node and bob on another, each known to the other's node."""
+    alice, bob = peers(port_a), peers(port_b)
+    alice.join("alice")
+    bob.join("bob")
+    wait_joined(alice, "bob")
+    eventually(bob, "/who", "* Online (2): alice, bob")
+    return alice, bob
+
+
+def test_three_nodes_are_one_chat(daemon, redis, peers):
+    """Users on three nodes chat, meet in rooms, whisper, rename and see one /who and /rooms;
+    a name on one node is refused on another; history and receipts come from Redis; a node's
+    metrics name it."""
+    metered, port_a = node(daemon, redis, "a", "--metrics", "tcp:0:interface=127.0.0.1")
+    (_, port_b), (_, port_c) = (node(daemon, redis, n) for n in "bc")
+    alice, bob, carol = peers(port_a), peers(port_b), peers(port_c)
+    alice.join("alice")
+    bob.join("bob")
+    carol.join("carol")
+    for peer in (alice, bob, carol):
+        eventually(peer, "/who", "* Online (3): alice, bob, carol")
+    intruder = peers(port_c)
+    intruder.expect_prompt()
+    intruder.send("Alice")
+    intruder.expect("! the username Alice is taken, please choose another")
+    intruder.send("a1ice")
+    intruder.expect("! the username a1ice is taken, please choose another")
+    alice.send("one")
+    bob.send("two")
+    seen = carol.lines(2)
+    assert sorted(seen) == ["alice: one", "bob: two"]
+    alice.next_line()  # bob's line
+    alice.send("/history 2")  # the order Redis gave them, which carol saw
+    assert [line.partition("] ")[2] for line in alice.lines(4)[1:3]] == seen
+    bob.send("/join #dev")
+    bob.expect("* Now talking in #dev (1 here: bob)")
+    eventually(carol, "/who #dev", "* In #dev (1): bob")
+    carol.send("/join #dev")
+    carol.expect("* Now talking in #dev (2 here: bob, carol)")
+    bob.expect("* carol has joined #dev")
+    eventually(alice, "/rooms", "* Rooms (2): #dev (2), #lobby (3)")
+    alice.send("/who #dev")
+    alice.expect("* In #dev (2): bob, carol")
+    alice.send("/msg carol psst")
+    carol.expect("[private] alice: psst")
+    bob.send("/receipts on")
+    bob.expect("* Receipts are on")
+    bob.send("in dev")
+    assert carol.next_line() == "bob: in dev"
+    assert bob.next_line().startswith("+ ")
+    carol.send("/history 1")
+    carol.expect("[" + time.strftime("%H:%M", time.gmtime()) + "] bob: in dev")
+    bob.send("/nick robert")
+    carol.expect("* bob is now known as robert")
+    metrics_port = metered.ports(2)[1]
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=WAIT) as page:
+        exposition = page.read().decode()
+    assert 'chatd_cluster_node{node="a"} 1.0' in exposition
+    assert "chatd_cluster_ready 1.0" in exposition
+    late = peers(port_a)
+    late.expect_prompt()
+    late.send("dave")
+    assert late.next_line() == "* Welcome dave! If you ever want to quit, type <quit> to exit."
+    assert late.next_line() == "* Online (4): alice, carol, dave, robert"
+
+
+def test_a_killed_nodes_users_leave_and_their_names_come_free(daemon, redis, peers):
+    """SIGKILL one node: its users are shown leaving elsewhere within 15 s, and their names can
+    be taken again; no name is held by two users meanwhile."""
+    doomed, port_a = node(daemon, redis, "a")
+    _, port_b = node(daemon, redis, "b")
+    _, bob = pair(peers, port_a, port_b)
+    killed = doomed.signal(signal.SIGKILL)
+    claimant = peers(port_b)
+    claimant.expect_prompt()
+    while True:  # the invariant: refused while the dead node's lease runs
+        claimant.send("alice")
+        answer = claimant.next_line()
+        if not answer.startswith("!"):
+            break
+        assert answer == "! the username alice is taken, please choose another"
+        assert time.monotonic() - killed < 15
+        time.sleep(0.5)
+    assert answer == "* Welcome alice! If you ever want to quit, type <quit> to exit."
+    bob.expect("* alice has left the chat")
+    assert time.monotonic() - killed < 15
+
+
+def test_while_redis_is_away_nodes_keep_their_people_and_say_why(daemon, redis, peers):
+    """Redis stops: connections stay; a new name and a line are refused with the reconnecting
+    texts; once Redis is back (from its append-only file) the chat goes on, names held."""
+    server_a, port_a = node(daemon, redis, "a")
+    server_b, port_b = node(daemon, redis, "b")
+    alice, bob = pair(peers, port_a, port_b)
+    alice.send("before")
+    assert bob.next_line() == "alice: before"
+    redis.stop()
+    server_b.wait_for_log(r"redis \(pub/sub\) connection lost")
+    alice.send("during")
+    alice.expect("! not delivered: the chat is reconnecting")
+    newcomer = peers(port_b)
+    newcomer.expect_prompt()
+    newcomer.send("carol")
+    newcomer.expect("! the chat is reconnecting, try again in a moment")
+    newcomer.expect_prompt()
+    redis.start()
+    server_b.wait_for_log(r"caught up with the cluster", count=2)
+    deadline = time.monotonic() + WAIT
+    while True:
+        newcomer.send("alice")
+        answer = newcomer.next_line()
+        if answer != "! the chat is reconnecting, try again in a moment":
+            break
+        newcomer.expect_prompt()
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert answer == "! the username alice is taken, please choose another"
+    server_a.wait_for_log(r"caught up with the cluster", count=2)
+    alice.send("after")
+    assert bob.next_line() == "alice: after"
+
+
+def test_a_cut_pubsub_connection_loses_nothing(daemon, redis, peers):
+    """CLIENT KILL TYPE pubsub while lines flow: the other node shows every line, in order."""
+    _, port_a = node(daemon, redis, "a")
+    server_b, port_b = node(daemon, redis, "b")
+    alice, bob = pair(peers, port_a, port_b)
+    alice.send(*[f"line {number}" for number in range(50)])
+    redis.command("CLIENT", "KILL", "TYPE", "pubsub")
+    alice.send(*[f"line {number}" for number in range(50, 100)])
+    assert bob.lines(100) == [f"alice: line {number}" for number in range(100)]
+    server_b.wait_for_log(r"caught up with the cluster", count=2)
+    alice.send("last")
+    assert bob.next_line() == "alice: last"
+
+
+LINES = 5000
+
+
+def test_a_node_too_slow_for_redis_catches_up(daemon, redis, peers):
+    """A node stopped while lines flow is cut off by Redis as a slow subscriber; once it runs
+    again it reconnects and shows every line, in order."""
+    _, port_a = node(daemon, redis, "a")
+    slow, port_b = node(daemon, redis, "b")
+    alice, bob = pair(peers, port_a, port_b)
+    redis.command("CONFIG", "SET", "client-output-buffer-limit", "pubsub 64kb 32kb 1")
+    slow.signal(signal.SIGSTOP)
+    try:
+        # More than the kernel's socket buffers hold, so that Redis's own buffer fills.
+        padding = "x" * 800
+        alice.send(*[f"line {number} {padding}" for number in range(LINES)])
+        alice.send("/who")
+        alice.expect("* Online (2): alice, bob")
+        time.sleep(1.5)  # past the soft limit's second
+    finally:
+        slow.signal(signal.SIGCONT)
+    got = bob.lines(LINES)
+    slow.wait_for_log(r"caught up with the cluster", count=2)
+    assert got == [f"alice: line {number} {padding}" for number in range(LINES)]
+    assert "cannot be recovered" not in slow.log()
+
+
+def test_a_redis_with_a_password(daemon, peers, tmp_path):
+    """--redis-password-file gives the password of a Redis that requires one."""
+    secured = Redis(tmp_path / "secured", password="s3cret-redis")
+    (tmp_path / "secured").mkdir()
+    (tmp_path / "redis-password").write_text("s3cret-redis\n")
+    secured.start()
+    try:
+        _, port = node(
+            daemon, secured, "a", "--redis-password-file", str(tmp_path / "redis-password")
+        )
+        peers(port).join("alice")
+    finally:
+        secured.stop()
