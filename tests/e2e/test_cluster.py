@@ -9,6 +9,7 @@ import signal
 import time
 import urllib.request
 
+from cluster_invariants import NameWatch
 from installed_daemon import WAIT
 from redis_server import Redis, needs_redis, node
 
@@ -104,24 +105,30 @@ def test_three_nodes_are_one_chat(daemon, redis, peers):
 
 def test_a_killed_nodes_users_leave_and_their_names_come_free(daemon, redis, peers):
     """SIGKILL one node: its users are shown leaving elsewhere within 15 s, and their names can
-    be taken again; no name is held by two users meanwhile."""
-    doomed, port_a = node(daemon, redis, "a")
-    _, port_b = node(daemon, redis, "b")
-    _, bob = pair(peers, port_a, port_b)
-    killed = doomed.signal(signal.SIGKILL)
-    claimant = peers(port_b)
-    claimant.expect_prompt()
-    while True:  # the invariant: refused while the dead node's lease runs
-        claimant.send("alice")
-        answer = claimant.next_line()
-        if not answer.startswith("!"):
-            break
-        assert answer == "! the username alice is taken, please choose another"
+    be taken again; no name is held by two users meanwhile, in Redis or on the wire."""
+    with NameWatch(redis) as watch:
+        doomed, port_a = node(daemon, redis, "a")
+        _, port_b = node(daemon, redis, "b")
+        alice, bob = pair(peers, port_a, port_b)
+        watch.welcomed("alice", alice)
+        watch.welcomed("bob", bob)
+        killed = doomed.signal(signal.SIGKILL)
+        claimant = peers(port_b)
+        claimant.expect_prompt()
+        while True:  # refused while the dead node's lease runs
+            claimant.send("alice")
+            answer = claimant.next_line()
+            if not answer.startswith("!"):
+                break
+            assert answer == "! the username alice is taken, please choose another"
+            assert time.monotonic() - killed < 15
+            time.sleep(0.5)
+        assert answer == "* Welcome alice! If you ever want to quit, type <quit> to exit."
+        watch.welcomed("alice", claimant)
+        bob.expect("* alice has left the chat")
         assert time.monotonic() - killed < 15
-        time.sleep(0.5)
-    assert answer == "* Welcome alice! If you ever want to quit, type <quit> to exit."
-    bob.expect("* alice has left the chat")
-    assert time.monotonic() - killed < 15
+        eventually(bob, "/who", "* Online (2): alice, bob")
+    watch.assert_clean()
 
 
 def test_while_redis_is_away_nodes_keep_their_people_and_say_why(daemon, redis, peers):
