@@ -106,7 +106,8 @@ class Redis:
         request = b"".join(_encode(each) for each in commands)
         with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as connection:
             connection.sendall(request)
-            replies = [_read_reply(connection.makefile("rb")) for _ in commands]
+            stream = connection.makefile("rb")  # one buffer for every reply
+            replies = [_read_reply(stream) for _ in commands]
         return replies[1:] if self.password else replies
 
 
