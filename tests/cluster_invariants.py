@@ -9,7 +9,9 @@ whenever, at that instant:
   nodes believes one of its people holds the name;
 * one node lists two users whose names look alike;
 * a user's record (``chatd:users``) names a node whose lease runs while the claim on the name
-  (``chatd:names``) is another running node's.
+  (``chatd:names``) is another running node's;
+* or, for more than :data:`GRACE` seconds, a user's record names a node whose lease runs while
+  no one claims the name (a user leaving gives the name back a moment before their record goes).
 
 A node whose lease has run out holds nothing: its names can be claimed, and the next renewal
 buries it.  What people see is watched too: :meth:`NameWatch.welcomed` is told each time a test's
@@ -49,12 +51,17 @@ return out
 """
 
 
+#: Seconds an online user's name may go unclaimed: the moment between a leaving user's two steps.
+GRACE = 1.0
+
+
 def _pairs(flat: list[Any]) -> dict[bytes, bytes]:
     return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
-def violations_in(sample: list[Any]) -> list[str]:
-    """What is wrong at the instant ``sample`` (the reply of :data:`SNAPSHOT`) shows."""
+def violations_in(sample: list[Any]) -> tuple[list[str], set[str]]:
+    """What is wrong at the instant ``sample`` (the reply of :data:`SNAPSHOT`) shows, and which
+    users of running nodes are online with no claim on their name then."""
     now, leases, names, users = sample[0], _pairs(sample[1]), _pairs(sample[2]), sample[3]
     alive = {node.decode() for node, expiry in leases.items() if int(float(expiry)) > now}
     found = []
@@ -67,12 +74,15 @@ def violations_in(sample: list[Any]) -> list[str]:
         if len(held) > 1:
             found.append(f"{lookalike!r} held by {sorted(held)} at once")
     claims = {key.decode(): node.decode() for key, node in names.items()}
+    unclaimed = set()
     for key, record in _pairs(users).items():
         node = _record_node(record)
         claimant = claims.get(lookalike_key(key.decode()))
         if node in alive and claimant in alive and claimant != node:
             found.append(f"{key.decode()!r} online on {node} but claimed by {claimant}")
-    return found
+        elif node in alive and claimant is None:
+            unclaimed.add(f"{key.decode()!r} online on {node}")
+    return found, unclaimed
 
 
 def _record_node(record: bytes) -> str:
@@ -89,6 +99,8 @@ class NameWatch:
         self.samples = self.failed_samples = 0
         self.violations: list[str] = []
         self._welcomed: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+        #: Since when (seconds into the watch) each online user has had no claim on their name.
+        self._unclaimed: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="name-watch")
 
@@ -117,7 +129,14 @@ class NameWatch:
             self.failed_samples += 1  # loading its append-only file, say
             return
         self.samples += 1
-        self.violations.extend(f"{at:.2f} s: {found}" for found in violations_in(reply))
+        found, unclaimed = violations_in(reply)
+        self.violations.extend(f"{at:.2f} s: {each}" for each in found)
+        self._unclaimed = {user: self._unclaimed.get(user, at) for user in unclaimed}
+        for user, since in self._unclaimed.items():
+            if at - since > GRACE:
+                self.violations.append(
+                    f"{at:.2f} s: {user} with no claim on the name since {since:.2f} s"
+                )
 
     def welcomed(self, name: str, peer: Any) -> None:
         """``peer`` was just welcomed as ``name``: no other open connection may hold a name that
