@@ -321,20 +321,27 @@ def test_history_and_receipts_across_nodes(cluster, peers):
     for user in (quin, rae):
         user.send("/receipts on")
         assert user.next_line() == "* Receipts are on"
-    said = {}
     for number in range(15):
         quin.send(f"quin line {number}")
         rae.send(f"/me rae act {number}")
-    for user, name, texts in ((quin, "quin", "quin line {}"), (rae, "rae", "rae act {}")):
-        for number in range(15):
-            match = RECEIPT.match(user.next_line())
-            assert match is not None and match.group(2) == "#archive"
-            text = texts.format(number)
-            said[int(match.group(1))] = f"quin: {text}" if name == "quin" else f"* rae {text}"
+    said = {}  # by seq, from the receipts, which come in the order of one's own lines
+    heard = {}  # what each speaker heard of the other
+    for user, mine in ((quin, "quin: quin line {}"), (rae, "* rae rae act {}")):
+        heard[user], receipts = [], 0
+        while len(heard[user]) < 15 or receipts < 15:
+            line = user.next_line()
+            match = RECEIPT.match(line)
+            if match is None:
+                heard[user].append(line)
+                continue
+            assert match.group(2) == "#archive", line
+            said[int(match.group(1))] = mine.format(receipts)
+            receipts += 1
     assert sorted(said) == list(range(1, 31))
     order = [said[seq] for seq in range(1, 31)]
-    heard = sam.lines(30)
-    assert heard == order  # sam, on the third node, saw them in the order of their seqs
+    assert heard[quin] == [line for line in order if line.startswith("* rae")]
+    assert heard[rae] == [line for line in order if line.startswith("quin:")]
+    assert sam.lines(30) == order  # sam, on the third node, saw them in the order of their seqs
 
     sam.send("/history 40")
     assert sam.next_line() == "* History of #archive (30 lines):"
