@@ -14,7 +14,8 @@ import time
 
 import pytest
 from installed_daemon import WAIT
-from redis_server import needs_redis, node
+from redis_server import LOCAL, needs_redis, node
+from websocket_peer import SocketWebSocket
 
 from chatd.core.lookalike import lookalike_key
 
@@ -33,9 +34,17 @@ def unstamped(lines: list[str]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def cluster(module_daemon, module_redis):
-    """The ports of nodes a, b and c, on one Redis."""
-    return tuple(node(module_daemon, module_redis, name)[1] for name in "abc")
+def servers(module_daemon, module_redis):
+    """Nodes a, b and c on one Redis; c has a web door too."""
+    web = ("--web", f"tcp:0:{LOCAL}")
+    return [node(module_daemon, module_redis, name, *extra)[0] for name, extra in
+            (("a", ()), ("b", ()), ("c", web))]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def cluster(servers):
+    """The line ports of nodes a, b and c."""
+    return tuple(server.ports()[0] for server in servers)
 
 
 @pytest.fixture(autouse=True)
@@ -47,15 +56,30 @@ def nobody_online(module_redis, cluster):
         time.sleep(0.05)
 
 
-def enter(peers, port: int, name: str) -> object:
-    """A user ``name`` on the node at ``port``, past the welcome, ``* Online`` and the replay
-    of ``#lobby``."""
-    peer = peers(port)
-    peer.join(name)
-    peer.send("/receipts off")  # a marker: what comes before it is the replay
-    for line in peer.expect("* Receipts are off"):
-        assert line.startswith("["), f"{name} got {line!r} before the marker"
-    return peer
+def announced(redis, name: str) -> None:
+    """Wait until Redis has the record of user ``name``: the news of their arrival is then on
+    its way to every node, ahead of anything a test does next."""
+    deadline = time.monotonic() + WAIT
+    while redis.query(("HEXISTS", "chatd:users", name.casefold())) != [1]:
+        assert time.monotonic() < deadline, f"{name} was never announced"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def enter(peers, module_redis):
+    """``enter(port, name)``: a user ``name`` on the node at ``port``, past the welcome,
+    ``* Online`` and the replay of ``#lobby``, announced to every node."""
+
+    def enter(port: int, name: str):
+        peer = peers(port)
+        peer.join(name)
+        peer.send("/receipts off")  # a marker: what comes before it is the replay
+        for line in peer.expect("* Receipts are off"):
+            assert line.startswith("["), f"{name} got {line!r} before the marker"
+        announced(module_redis, name)
+        return peer
+
+    return enter
 
 
 def eventually(peer, command: str, answer: str) -> None:
@@ -71,12 +95,12 @@ def eventually(peer, command: str, answer: str) -> None:
         time.sleep(0.05)
 
 
-def spread(peers, cluster, *names: str) -> list:
+def spread(enter, cluster, *names: str) -> list:
     """Users ``names`` on nodes a, b, c, a, ... in turn, each known to every node."""
     users = []
     everyone = f"* Online ({len(names)}): " + ", ".join(sorted(names, key=str.casefold))
     for index, name in enumerate(names):
-        users.append(enter(peers, cluster[index % 3], name))
+        users.append(enter(cluster[index % 3], name))
         for earlier in users[:-1]:
             assert earlier.next_line() == f"* {name} has joined the chat"
     for user in users:
@@ -84,15 +108,17 @@ def spread(peers, cluster, *names: str) -> list:
     return users
 
 
-def test_joining_chatting_and_leaving_across_nodes(cluster, peers):
+def test_joining_chatting_and_leaving_across_nodes(cluster, peers, module_redis):
     """Each user is welcomed with everyone online on every node, and the others hear of it;
     lines and actions reach the users of the other nodes once, without an echo; a newcomer
     gets the lobby's replay from another node; quitting and a lost connection are announced."""
     ann = peers(cluster[0])
     assert ann.join("ann") == "* Online (1): ann"
+    announced(module_redis, "ann")
     ben = peers(cluster[1])
     assert ben.join("ben") == "* Online (2): ann, ben"
     assert ann.next_line() == "* ben has joined the chat"
+    announced(module_redis, "ben")
     cid = peers(cluster[2])
     assert cid.join("cid") == "* Online (3): ann, ben, cid"
     assert [ann.next_line(), ben.next_line()] == ["* cid has joined the chat"] * 2
@@ -134,11 +160,11 @@ def test_joining_chatting_and_leaving_across_nodes(cluster, peers):
         eventually(user, "/who", "* Online (2): ann, dan")
 
 
-def test_rooms_topics_and_the_current_room_across_nodes(cluster, peers):
+def test_rooms_topics_and_the_current_room_across_nodes(cluster, enter):
     """Rooms made on one node are joined from others with their members, topic (and who set
     it) and replay; a line of a room that is not one's current room carries its name; /part,
     /who #room and /rooms agree on every node."""
-    eve, fay, gus = spread(peers, cluster, "eve", "fay", "gus")
+    eve, fay, gus = spread(enter, cluster, "eve", "fay", "gus")
     eve.send("/join #garden")
     assert eve.next_line() == "* Now talking in #garden (1 here: eve)"
     eventually(fay, "/who #garden", "* In #garden (1): eve")
@@ -182,7 +208,7 @@ def test_rooms_topics_and_the_current_room_across_nodes(cluster, peers):
     assert eve.lines(2) == ["* In #shed (2): fay, gus", "! no such room: #nowhere"]
 
     # A newcomer on a third node: the topic and the replay, kept by its own node.
-    hal = enter(peers, cluster[2], "hal")
+    hal = enter(cluster[2], "hal")
     for user in (eve, fay, gus):  # an event of #lobby, which is none of theirs now
         assert user.next_line() == "#lobby * hal has joined the chat"
     hal.send("/join #garden")
@@ -217,10 +243,10 @@ def test_rooms_topics_and_the_current_room_across_nodes(cluster, peers):
     assert hal.next_line() == "! you are not in #shed"
 
 
-def test_private_messages_across_nodes(cluster, peers):
+def test_private_messages_across_nodes(cluster, enter):
     """/msg and /w reach a user on another node, named in any case; the sender gets the
     confirmation; an unknown name, or one who left, gets no such user."""
-    ivy, jon, kim = spread(peers, cluster, "ivy", "jon", "kim")
+    ivy, jon, kim = spread(enter, cluster, "ivy", "jon", "kim")
     ivy.send("/msg jon psst, jon")
     assert jon.next_line() == "[private] ivy: psst, jon"
     assert ivy.next_line() == "[private to jon] psst, jon"
@@ -239,11 +265,11 @@ def test_private_messages_across_nodes(cluster, peers):
     assert ivy.next_line() == "! no such user: kim"
 
 
-def test_renames_and_name_collisions_across_nodes(cluster, peers):
+def test_renames_and_name_collisions_across_nodes(cluster, peers, enter):
     """A name, its other cases, widths and look-alikes are taken on every node while held;
     /nick is announced on every node, frees the old name for anyone, and is refused for a name
     held elsewhere; two nodes asked for one free name at once give it to one user."""
-    lee, max_, ned = spread(peers, cluster, "lee", "max", "ned")
+    lee, max_, ned = spread(enter, cluster, "lee", "max", "ned")
     newcomer = peers(cluster[2])
     newcomer.expect_prompt()
     for taken in ("lee", "LEE", "ｌｅｅ", "1ee", "rnax", "Ned"):
@@ -282,10 +308,12 @@ def test_renames_and_name_collisions_across_nodes(cluster, peers):
     assert answers[1].startswith("* Welcome ")
 
 
-def test_renaming_to_a_look_alike_of_ones_own_name_keeps_the_claim(cluster, peers, module_redis):
+def test_renaming_to_a_look_alike_of_ones_own_name_keeps_the_claim(
+    cluster, peers, enter, module_redis
+):
     """A user who renames to another case or a look-alike of their own name keeps the claim on
     it in Redis, which decides between nodes: the name is never free while they are online."""
-    (olga,) = spread(peers, cluster, "olga")
+    (olga,) = spread(enter, cluster, "olga")
     claim = ("HGET", "chatd:names", lookalike_key("olga"))
     assert module_redis.query(claim) == [b"a"]
     olga.send("/receipts on")
@@ -303,11 +331,12 @@ def test_renaming_to_a_look_alike_of_ones_own_name_keeps_the_claim(cluster, peer
     assert intruder.next_line() == "! the username olga is taken, please choose another"
 
 
-def test_history_and_receipts_across_nodes(cluster, peers):
+def test_history_and_receipts_across_nodes(cluster, enter, servers):
     """Receipts number the lines said on two nodes in one sequence; /history on a third node
     (from its memory and from Redis beyond it) lists them in that order; a newcomer gets the
-    newest 20 as the replay."""
-    quin, rae, sam = spread(peers, cluster, "quin", "rae", "sam")
+    newest 20 as the replay; a web user there pages by seq, before and after, with the seqs of
+    the receipts."""
+    quin, rae, sam = spread(enter, cluster, "quin", "rae", "sam")
     quin.send("/join #archive")
     assert quin.next_line() == "* Now talking in #archive (1 here: quin)"
     eventually(rae, "/who #archive", "* In #archive (1): quin")
@@ -354,7 +383,31 @@ def test_history_and_receipts_across_nodes(cluster, peers):
     sam.send("/history #elsewhere")
     assert sam.next_line() == "! you are not in #elsewhere"
 
-    tom = enter(peers, cluster[0], "tom")
+    tom = enter(cluster[0], "tom")
     tom.send("/join #archive")
     assert tom.next_line() == "* Now talking in #archive (4 here: quin, rae, sam, tom)"
     assert unstamped(tom.lines(20)) == order[-20:]
+
+    # The web door's history pages by seq: read from Redis, as node c keeps only 11 to 30.
+    web = SocketWebSocket(servers[2].ports(2)[1])
+    try:
+        web.join("wes")
+        web.send({"type": "join", "room": "#archive"})
+        for request, seqs in (
+            ({"before": 11, "limit": 5}, range(6, 11)),
+            ({"after": 0, "limit": 500}, range(1, 31)),
+            ({"after": 27}, range(28, 31)),
+        ):
+            web.send({"type": "history", "room": "#archive", **request})
+            lines = web.next("history")["lines"]
+            assert [line["seq"] for line in lines] == list(seqs), request
+            assert [shown(line) for line in lines] == [said[seq] for seq in seqs], request
+    finally:
+        web.close()
+
+
+def shown(line: dict) -> str:
+    """A web door's ``said`` or ``acted`` as the line door shows it."""
+    if line["type"] == "acted":
+        return f"* {line['name']} {line['text']}"
+    return f"{line['name']}: {line['text']}"
