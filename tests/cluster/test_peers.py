@@ -134,6 +134,7 @@ def test_a_lost_message_is_filled_from_the_stream_and_duplicates_dropped(cluster
     lines = [m for m in held if m[0] == scripts.LINES]
     cluster.redis.release([lines[2], lines[0], lines[2], lines[1]])
     assert texts(bob_client.take()) == ["one", "two", "three"]
+    assert (b.peers.order.refilled, b.peers.order.lost_lines) == (1, 0)  # the metrics
 
 
 def test_a_gap_the_stream_cannot_fill_is_announced(cluster):
@@ -150,6 +151,7 @@ def test_a_gap_the_stream_cannot_fill_is_announced(cluster):
     got = bob_client.take()
     assert events.Announcement(LINES_LOST.format(room="#lobby")) in got
     assert texts(got) == ["three"]
+    assert b.peers.order.lost_lines == 2  # the metric
 
 
 def test_a_dead_nodes_users_leave_and_their_names_are_free_again(cluster):
