@@ -183,7 +183,7 @@ class RedisPeers:
             return
         sent = self._link.call("PUBLISH", scripts.node_channel(node), message)
         if done is None:
-            sent.addErrback(self._failed("deliver a private message"))
+            sent.addErrback(self._failed(f"deliver to node {node}"))
         else:  # PUBLISH answers how many heard it: none, if that node is not subscribed
             sent.addCallbacks(
                 lambda heard: done(None if int(heard) else UNREACHABLE),
