@@ -133,15 +133,12 @@ class Remote:
         op.hold()
 
         def done(refusal: str | None) -> None:
-            try:
-                if op.ended:
-                    pass
-                elif refusal == UNREACHABLE:
-                    op.refuse(UNREACHABLE_NODE.format(name=notice.name), RECONNECTING)
-                elif refusal is not None:
-                    op.refuse(RECONNECTING_NAME, RECONNECTING)
-            finally:
-                op.release()
+            if refusal is not None and not op.ended:
+                why = RECONNECTING_NAME
+                if refusal == UNREACHABLE:
+                    why = UNREACHABLE_NODE.format(name=notice.name)
+                op.refuse(why, RECONNECTING)
+            op.release()
 
         self.peers.deliver(client.node, client.key, notice, done)
 
