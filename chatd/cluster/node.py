@@ -30,7 +30,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from chatd.cluster import scripts
-from chatd.cluster.facts import apply_fact, fact_json, fact_of
+from chatd.cluster.facts import apply_delivery, apply_fact, delivery_json, fact_json, fact_of
 from chatd.cluster.link import Link
 from chatd.cluster.ordering import LineOrder
 from chatd.cluster.store import apply_shared, line_json, line_of, load_shared, stream_lines
@@ -39,6 +39,7 @@ from chatd.core.lookalike import lookalike_key
 from chatd.core.peers import (
     RECONNECTING,
     TAKEN,
+    UNREACHABLE,
     Arrived,
     Departed,
     Fact,
@@ -170,11 +171,23 @@ class RedisPeers:
         user = self._user(fact.key if isinstance(fact, Renamed) else key)
         self._present(fact, user, old=fact.old if isinstance(fact, Renamed) else "")
 
-    def deliver(self, node: str, key: str, event: events.Event) -> None:
-        if isinstance(event, events.Whispered):
-            message = json.dumps({"key": key, "sender": event.sender, "text": event.text})
-            self._link.call("PUBLISH", scripts.node_channel(node), message).addErrback(
-                self._failed("deliver a private message")
+    def deliver(
+        self,
+        node: str,
+        key: str,
+        event: events.Event,
+        done: Callable[[str | None], None] | None = None,
+    ) -> None:
+        message = delivery_json(key, event)
+        if message is None:
+            return
+        sent = self._link.call("PUBLISH", scripts.node_channel(node), message)
+        if done is None:
+            sent.addErrback(self._failed(f"deliver to node {node}"))
+        else:  # PUBLISH answers how many heard it: none, if that node is not subscribed
+            sent.addCallbacks(
+                lambda heard: done(None if int(heard) else UNREACHABLE),
+                lambda _: done(RECONNECTING),
             )
 
     # Messages
@@ -200,8 +213,7 @@ class RedisPeers:
             if fact is not None:
                 apply_fact(hub, fact)
         else:
-            fields = json.loads(message)
-            hub.remote.whispered(fields["key"], events.Whispered(fields["sender"], fields["text"]))
+            apply_delivery(hub, json.loads(message))
 
     # Catching up
 

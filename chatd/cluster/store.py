@@ -9,8 +9,10 @@ nothing to give.
 Accounts, bans and mutes are Redis hashes too, and each change is also published on the facts
 channel, so that every node's hub, which keeps them all in memory (see :mod:`chatd.core.store`),
 learns it at once (:func:`apply_shared`); a node that (re)connects reads them all afresh
-(:func:`load_shared`).  A mute until lifted is not kept by any store, so it holds on the node
-that set it only.  ``local`` (the ``--db`` store) is only closed.
+(:func:`load_shared`).  A mute until lifted is kept by no store, Redis included: it travels as a
+fact (:class:`~chatd.core.peers.MuteChanged`), and a node that (re)connects announces those it
+holds and asks the others for theirs, so it lasts while any node holds it, until lifted.
+``local`` (the ``--db`` store) is only closed.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from typing import TYPE_CHECKING, Any
 from twisted.logger import Logger
 
 from chatd.cluster import scripts
+from chatd.cluster.facts import fact_json
 from chatd.cluster.link import Link
+from chatd.core.peers import MuteChanged, MutesAsked
 from chatd.core.store import Account, Ban, Mute, RoomRecord, Store, StoredLine, Topic
 
 if TYPE_CHECKING:
@@ -193,6 +197,12 @@ async def load_shared(link: Link, hub: Hub) -> None:
         for key, value in values.items():
             if had[table].get(key) != value:
                 apply_shared(hub, table, key, value)
+    # Mutes until lifted are in no table: this node says which it holds, and asks for the others'.
+    node = hub.remote.peers.node if hub.remote.peers is not None else ""
+    for mute in hub.moderation.mutes():
+        if mute.expires is None:
+            await link.call("PUBLISH", scripts.FACTS, fact_json(node, MuteChanged(mute, True)))
+    await link.call("PUBLISH", scripts.FACTS, fact_json(node, MutesAsked()))
 
 
 def _pairs(flat: list[Any]) -> list[tuple[Any, Any]]:
