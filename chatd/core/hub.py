@@ -293,6 +293,9 @@ class Hub:
                 recipient=recipient.username(),
                 text=text,
             )
+        if is_remote(recipient):
+            self.remote.whisper(session, recipient, text)
+            return
         recipient.client.deliver(events.Whispered(sender, text))
         session.client.deliver(events.WhisperSent(recipient.username(), text))
 

@@ -30,6 +30,7 @@ from chatd.core.names import name_key
 from chatd.core.peers import (
     LINES_LOST,
     RECONNECTING,
+    RECONNECTING_LINE,
     RECONNECTING_NAME,
     UNREACHABLE,
     UNREACHABLE_NODE,
@@ -141,6 +142,29 @@ class Remote:
             op.release()
 
         self.peers.deliver(client.node, client.key, notice, done)
+
+    def whisper(self, session: Session, recipient: Session, text: str) -> None:
+        """Send private message ``text`` from ``session`` to ``recipient``, a user of another
+        node.  ``session`` sees it sent once that node has it, or is told it was not delivered:
+        its lines wait for the answer, so that the answer comes in order."""
+        client = recipient.client
+        assert self.peers is not None and isinstance(client, RemoteClient)
+        sent = events.WhisperSent(recipient.username(), text)
+        session.hold()
+
+        def done(refusal: str | None) -> None:
+            if not session.ended:
+                if refusal is None:
+                    session.client.deliver(sent)
+                elif refusal == UNREACHABLE:
+                    unreachable = UNREACHABLE_NODE.format(name=sent.recipient)
+                    session.refuse(f"not delivered: {unreachable}", RECONNECTING)
+                else:
+                    session.refuse(RECONNECTING_LINE, RECONNECTING)
+            session.release()
+
+        whispered = events.Whispered(session.username(), text)
+        self.peers.deliver(client.node, client.key, whispered, done)
 
     # What the peers tell
 

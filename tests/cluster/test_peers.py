@@ -6,7 +6,7 @@ from chatd.cluster import scripts
 from chatd.cluster.node import LEASE, LEASE_LOST, RENEW_EVERY
 from chatd.core import events
 from chatd.core.lookalike import lookalike_key
-from chatd.core.peers import LINES_LOST, RECONNECTING_LINE, RECONNECTING_NAME
+from chatd.core.peers import LINES_LOST, RECONNECTING_LINE, RECONNECTING_NAME, UNREACHABLE_NODE
 
 from .conftest import texts
 
@@ -73,6 +73,26 @@ def test_who_rooms_and_private_messages_span_the_nodes(cluster):
     assert bob_client.take() == [events.RoomList((("#dev", 2), ("#lobby", 2)))]
     bob.receive("/msg alice psst")
     assert alice_client.take() == [events.Whispered("bob", "psst")]
+    assert bob_client.take() == [events.WhisperSent("alice", "psst")]
+
+
+def test_a_private_message_another_node_cannot_take_is_refused(cluster):
+    """/msg to a user whose node does not listen, or while Redis is away, is answered as not
+    delivered; the sender is never told it went."""
+    a, b = cluster.node("a"), cluster.node("b")
+    _, alice_client = a.join("alice")
+    bob, bob_client = b.join("bob")
+    cluster.settle()
+    bob_client.take()
+    a.subscriber.drop()  # a hears nothing: dead, or its pub/sub connection cut
+    bob.receive("/msg alice psst")
+    unreachable = "not delivered: " + UNREACHABLE_NODE.format(name="alice")
+    assert bob_client.take() == [events.Refused(unreachable, "reconnecting")]
+    a.subscriber.restore()
+    b.redis_down()
+    bob.receive("/msg alice psst")
+    assert bob_client.take() == [events.Refused(RECONNECTING_LINE, "reconnecting")]
+    assert [e for e in alice_client.take() if isinstance(e, events.Whispered)] == []
 
 
 def test_joins_renames_and_leaving_are_seen_on_other_nodes(cluster):
