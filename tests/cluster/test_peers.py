@@ -188,12 +188,17 @@ def test_a_dead_nodes_users_leave_and_their_names_are_free_again(cluster):
 
 
 def test_while_redis_is_away_names_and_lines_are_refused(cluster):
-    """Without Redis, users stay connected; a new name and a line get the reconnecting refusals."""
+    """Without Redis, users stay connected; a new name, a line and a topic (which the other
+    nodes could not hear) get the reconnecting refusals."""
     a = cluster.node("a")
     alice, alice_client = a.join("alice")
     a.redis_down()
     alice.receive("hello?")
     assert refusals(alice_client) == [RECONNECTING_LINE]
+    alice.receive("/topic unheard")
+    assert refusals(alice_client) == [RECONNECTING_NAME]
+    alice.receive("/topic")
+    assert alice_client.take() == [events.TopicIs("#lobby", None)]
     session, client = a.connect()
     session.receive("bob")
     assert refusals(client) == [RECONNECTING_NAME]
