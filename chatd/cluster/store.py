@@ -12,7 +12,7 @@ learns it at once (:func:`apply_shared`); a node that (re)connects reads them al
 (:func:`load_shared`).  A mute until lifted is kept by no store, Redis included: it travels as a
 fact (:class:`~chatd.core.peers.MuteChanged`), and a node that (re)connects announces those it
 holds and asks the others for theirs, so it lasts while any node holds it, until lifted.
-``local`` (the ``--db`` store) is only closed.
+A clustered node keeps nothing on its own disk: ``--db`` is not opened.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from chatd.cluster import scripts
 from chatd.cluster.facts import fact_json
 from chatd.cluster.link import Link
 from chatd.core.peers import MuteChanged, MutesAsked
-from chatd.core.store import Account, Ban, Mute, RoomRecord, Store, StoredLine, Topic
+from chatd.core.store import Account, Ban, Mute, RoomRecord, StoredLine, Topic
 
 if TYPE_CHECKING:
     from chatd.core.hub import Hub
@@ -58,11 +58,10 @@ def stream_lines(room: str, entries: list[Any]) -> list[StoredLine]:
 
 
 class RedisStore:
-    """Rooms, topics and history in Redis; accounts, bans and mutes in ``local``."""
+    """Rooms, topics, history, accounts, bans and timed mutes in Redis."""
 
-    def __init__(self, link: Link, local: Store, node: str) -> None:
+    def __init__(self, link: Link, node: str) -> None:
         self._link = link
-        self._local = local
         self._node = node
 
     def load(self, tail: int) -> list[RoomRecord]:
@@ -104,7 +103,7 @@ class RedisStore:
         self._answer(reply, room, found)
 
     def close(self, closed: Callable[[], None]) -> None:
-        self._local.close(closed)
+        closed()  # nothing of its own to close: the links close with the node (see wiring)
 
     def load_accounts(self) -> list[Account]:
         return []  # read from Redis once connected (load_shared)

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 from installed_daemon import WAIT
-from redis_server import REDIS_SERVER, needs_redis, node
+from redis_server import LOCAL, REDIS_SERVER, needs_redis, node
 
 pytestmark = needs_redis
 
@@ -40,10 +40,14 @@ def unix_redis(tmp_path):
             process.wait()
 
 
-def test_two_nodes_meet_at_a_unix_socket(daemon, unix_redis, peers):
-    """Two nodes joined through ``unix:PATH`` are one chat: names, lines and /who span them."""
+def test_two_nodes_meet_at_a_unix_socket(daemon, unix_redis, peers, tmp_path):
+    """Two nodes joined through ``unix:PATH`` are one chat: names and lines span them.  A node
+    keeps nothing on its own disk: without ``--db``, no ``chatd.db`` appears where it runs."""
     _, port_a = node(daemon, unix_redis, "a")
-    _, port_b = node(daemon, unix_redis, "b")
+    server_b = daemon("chatd", "--listen", f"tcp:0:{LOCAL}", "--redis", unix_redis.endpoint,
+                      "--node-name", "b")  # fmt: skip
+    (port_b,) = server_b.ports()
+    server_b.wait_for_log(r"caught up with the cluster")
     alice, bob = peers(port_a), peers(port_b)
     alice.join("alice")
     if bob.join("bob") != "* Online (2): alice, bob":  # node b had not heard of alice yet
@@ -55,3 +59,4 @@ def test_two_nodes_meet_at_a_unix_socket(daemon, unix_redis, peers):
     taken.expect("! the username alice is taken, please choose another")
     alice.send("over the socket")
     assert bob.next_line() == "alice: over the socket"
+    assert not (tmp_path / "chatd.db").exists()
