@@ -164,6 +164,7 @@ class ChatCollector:
 
 def _cluster_metrics(peers: object) -> Iterator[Metric]:
     """A cluster node's name, whether it is in step with Redis, and its gaps."""
+    order = getattr(peers, "order", None)  # the node's LineOrder
     info = GaugeMetricFamily(
         "chatd_cluster_node", "This node of a cluster (--redis), named.", labels=["node"]
     )
@@ -177,12 +178,12 @@ def _cluster_metrics(peers: object) -> Iterator[Metric]:
     yield CounterMetricFamily(
         "chatd_cluster_gaps_filled",
         "Gaps in a room's lines (a lost or late message) read back from the room's stream.",
-        value=getattr(peers, "refilled", 0),
+        value=getattr(order, "refilled", 0),
     )
     yield CounterMetricFamily(
         "chatd_cluster_lines_lost",
         "Lines that could not be recovered from the streams (trimmed, or lost by Redis).",
-        value=getattr(peers, "lost_lines", 0),
+        value=getattr(order, "lost_lines", 0),
     )
 
 

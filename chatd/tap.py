@@ -470,16 +470,17 @@ def makeService(options: Options) -> ChatService:
     from chatd.portal import CredPasswords  # here: cred imports twisted.internet
     from chatd.store.runner import WriterThread
 
-    store = open_store(options, reactor)
     peers = links = None
-    if options["redis"] is not None:
+    if options["redis"] is None:
+        store: Store = open_store(options, reactor)
+    else:  # history, accounts and bans live in Redis: --db is not opened
         from chatd.cluster.node import new_node_name
         from chatd.cluster.wiring import join_cluster
 
         node = options["node-name"] or new_node_name()
         password = read_redis_password(options["redis-password-file"])
         peers, store, links = join_cluster(
-            reactor, options["redis"], password, node, store, options["history"]
+            reactor, options["redis"], password, node, options["history"]
         )
         log.info("node {node} joins the cluster at {redis}", node=node, redis=options["redis"])
     accounts = AccountBook(store)

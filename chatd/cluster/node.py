@@ -4,9 +4,8 @@
 Centrifugo's Redis engine:
 
 * A line is numbered, kept in its room's capped stream and published by one Lua script
-  (:data:`~chatd.cluster.scripts.PUBLISH`).  Each node shows a room's lines in sequence order:
-  it drops what it has shown, holds what came early, and fills a gap from the stream (XRANGE).
-  A gap the stream cannot fill (trimmed, or Redis lost it) is announced to the room's members.
+  (:data:`~chatd.cluster.scripts.PUBLISH`).  Each node shows a room's lines in sequence order,
+  filling gaps from the stream (:class:`~chatd.cluster.ordering.LineOrder`).
 * A node renews a lease every few seconds (a sorted set scored by expiry); the same script buries
   the nodes whose lease ran out, announcing their users' departure.  A name is claimed with a
   compare-and-set that a name of a buried node loses.
@@ -31,14 +30,16 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from chatd.cluster import scripts
-from chatd.cluster.facts import apply_fact, fact_json, fact_of
+from chatd.cluster.facts import apply_delivery, apply_fact, delivery_json, fact_json, fact_of
 from chatd.cluster.link import Link
+from chatd.cluster.ordering import LineOrder
 from chatd.cluster.store import apply_shared, line_json, line_of, load_shared, stream_lines
 from chatd.core import events
 from chatd.core.lookalike import lookalike_key
 from chatd.core.peers import (
     RECONNECTING,
     TAKEN,
+    UNREACHABLE,
     Arrived,
     Departed,
     Fact,
@@ -93,19 +94,16 @@ class RedisPeers:
         self.ready = False
         #: Messages that came while catching up, acted on after.
         self._early: list[tuple[bytes, bytes]] = []
-        #: Lines that came before the one a room awaits, by room and seq.
-        self._ahead: dict[str, dict[int, StoredLine]] = {}
-        self._filling: set[str] = set()
+        #: Each room's lines in sequence order, gaps filled from the streams.
+        self.order = LineOrder(link, node)
         self._epoch: bytes | None = None
         self._renewal: Any = None
         #: When the lease was last renewed (or the node started).
         self._renewed_at: float = clock.seconds()
         self._syncing = False
-        #: How many gaps were filled from the streams, and how many lines were lost: metrics.
-        self.refilled = self.lost_lines = 0
 
     def attach(self, hub: Hub) -> None:
-        self.hub = hub
+        self.hub = self.order.hub = hub
 
     # The links' news (wired by chatd.cluster.wiring)
 
@@ -173,11 +171,23 @@ class RedisPeers:
         user = self._user(fact.key if isinstance(fact, Renamed) else key)
         self._present(fact, user, old=fact.old if isinstance(fact, Renamed) else "")
 
-    def deliver(self, node: str, key: str, event: events.Event) -> None:
-        if isinstance(event, events.Whispered):
-            message = json.dumps({"key": key, "sender": event.sender, "text": event.text})
-            self._link.call("PUBLISH", scripts.node_channel(node), message).addErrback(
-                self._failed("deliver a private message")
+    def deliver(
+        self,
+        node: str,
+        key: str,
+        event: events.Event,
+        done: Callable[[str | None], None] | None = None,
+    ) -> None:
+        message = delivery_json(key, event)
+        if message is None:
+            return
+        sent = self._link.call("PUBLISH", scripts.node_channel(node), message)
+        if done is None:
+            sent.addErrback(self._failed(f"deliver to node {node}"))
+        else:  # PUBLISH answers how many heard it: none, if that node is not subscribed
+            sent.addCallbacks(
+                lambda heard: done(None if int(heard) else UNREACHABLE),
+                lambda _: done(RECONNECTING),
             )
 
     # Messages
@@ -187,7 +197,7 @@ class RedisPeers:
         assert hub is not None
         if channel == scripts.LINES.encode():
             room, seq, data = message.split(b"\n", 2)
-            self._line(line_of(room.decode(), int(seq), data))
+            self.order.heard(line_of(room.decode(), int(seq), data))
         elif channel == scripts.FACTS.encode():
             fields = json.loads(message)
             if fields["t"] == "shared":
@@ -203,81 +213,7 @@ class RedisPeers:
             if fact is not None:
                 apply_fact(hub, fact)
         else:
-            fields = json.loads(message)
-            hub.remote.whispered(fields["key"], events.Whispered(fields["sender"], fields["text"]))
-
-    def _line(self, line: StoredLine) -> None:
-        """Show ``line`` if it is the next of its room; hold it and fill the gap if early."""
-        hub = self.hub
-        assert hub is not None
-        room = hub.rooms.known(RoomRecord(line.room, line.room))
-        if line.seq <= room.last_seq:
-            return
-        ahead = self._ahead.setdefault(line.room, {})
-        ahead[line.seq] = line
-        self._drain(line.room)
-        if ahead:
-            self._fill(line.room, min(ahead) - 1)
-
-    def _drain(self, room_key: str) -> None:
-        hub = self.hub
-        assert hub is not None
-        room = hub.rooms.known(RoomRecord(room_key, room_key))
-        ahead = self._ahead.get(room_key, {})
-        while (line := ahead.pop(room.last_seq + 1, None)) is not None:
-            hub.remote.heard(line)
-        for seq in [seq for seq in ahead if seq <= room.last_seq]:
-            del ahead[seq]
-
-    def _fill(self, room_key: str, through: int) -> None:
-        """Read the lines of ``room_key`` after the last one shown, up to seq ``through``, from
-        its stream; what the stream no longer has is announced as lost."""
-        hub = self.hub
-        assert hub is not None
-        if room_key in self._filling:
-            return
-        first = hub.rooms.known(RoomRecord(room_key, room_key)).last_seq + 1
-        if first > through:
-            return
-        self._filling.add(room_key)
-
-        def got(entries: list[Any]) -> None:
-            self._filling.discard(room_key)
-            room = hub.rooms.known(RoomRecord(room_key, room_key))
-            self.refilled += 1
-            for line in stream_lines(room_key, entries):
-                if line.seq == room.last_seq + 1:
-                    hub.remote.heard(line)
-                elif line.seq > room.last_seq + 1:
-                    self._lose(room_key, line.seq - 1)
-                    hub.remote.heard(line)
-            if room.last_seq < through:
-                self._lose(room_key, through)
-            self._drain(room_key)
-            ahead = self._ahead.get(room_key)
-            if ahead:
-                self._fill(room_key, min(ahead) - 1)
-
-        def failed(failure: Any) -> None:
-            self._filling.discard(room_key)  # tried again after the next reconnection
-
-        self._link.call(
-            "XRANGE", scripts.stream(room_key), f"{first}-0", f"{through}-0"
-        ).addCallbacks(got, failed)
-
-    def _lose(self, room_key: str, through: int) -> None:
-        hub = self.hub
-        assert hub is not None
-        room = hub.rooms.known(RoomRecord(room_key, room_key))
-        self.lost_lines += through - room.last_seq
-        self.log.warn(
-            "node {node}: lines {first} to {last} of {room} cannot be recovered",
-            node=self.node,
-            first=room.last_seq + 1,
-            last=through,
-            room=room_key,
-        )
-        hub.remote.lost(room_key, through)
+            apply_delivery(hub, json.loads(message))
 
     # Catching up
 
@@ -321,11 +257,11 @@ class RedisPeers:
                     room.topic = _topic(topic)
                 if lost_data or seq < room.last_seq:
                     room.last_seq = seq
-                    self._ahead.pop(room_key, None)
+                    self.order.forget(room_key)
                     if room.members:
                         hub.remote.lost(room_key, seq)
                 elif seq > room.last_seq:
-                    self._fill(room_key, seq)
+                    self.order.fill(room_key, seq)
             await self._reassert(hub)
             users = _pairs(await link.call("HGETALL", scripts.USERS))
             online = {key.decode(): json.loads(record) for key, record in users}

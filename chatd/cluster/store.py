@@ -9,8 +9,10 @@ nothing to give.
 Accounts, bans and mutes are Redis hashes too, and each change is also published on the facts
 channel, so that every node's hub, which keeps them all in memory (see :mod:`chatd.core.store`),
 learns it at once (:func:`apply_shared`); a node that (re)connects reads them all afresh
-(:func:`load_shared`).  A mute until lifted is not kept by any store, so it holds on the node
-that set it only.  ``local`` (the ``--db`` store) is only closed.
+(:func:`load_shared`).  A mute until lifted is kept by no store, Redis included: it travels as a
+fact (:class:`~chatd.core.peers.MuteChanged`), and a node that (re)connects announces those it
+holds and asks the others for theirs, so it lasts while any node holds it, until lifted.
+A clustered node keeps nothing on its own disk: ``--db`` is not opened.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from typing import TYPE_CHECKING, Any
 from twisted.logger import Logger
 
 from chatd.cluster import scripts
+from chatd.cluster.facts import fact_json
 from chatd.cluster.link import Link
-from chatd.core.store import Account, Ban, Mute, RoomRecord, Store, StoredLine, Topic
+from chatd.core.peers import MuteChanged, MutesAsked
+from chatd.core.store import Account, Ban, Mute, RoomRecord, StoredLine, Topic
 
 if TYPE_CHECKING:
     from chatd.core.hub import Hub
@@ -54,11 +58,10 @@ def stream_lines(room: str, entries: list[Any]) -> list[StoredLine]:
 
 
 class RedisStore:
-    """Rooms, topics and history in Redis; accounts, bans and mutes in ``local``."""
+    """Rooms, topics, history, accounts, bans and timed mutes in Redis."""
 
-    def __init__(self, link: Link, local: Store, node: str) -> None:
+    def __init__(self, link: Link, node: str) -> None:
         self._link = link
-        self._local = local
         self._node = node
 
     def load(self, tail: int) -> list[RoomRecord]:
@@ -100,7 +103,7 @@ class RedisStore:
         self._answer(reply, room, found)
 
     def close(self, closed: Callable[[], None]) -> None:
-        self._local.close(closed)
+        closed()  # nothing of its own to close: the links close with the node (see wiring)
 
     def load_accounts(self) -> list[Account]:
         return []  # read from Redis once connected (load_shared)
@@ -193,6 +196,12 @@ async def load_shared(link: Link, hub: Hub) -> None:
         for key, value in values.items():
             if had[table].get(key) != value:
                 apply_shared(hub, table, key, value)
+    # Mutes until lifted are in no table: this node says which it holds, and asks for the others'.
+    node = hub.remote.peers.node if hub.remote.peers is not None else ""
+    for mute in hub.moderation.mutes():
+        if mute.expires is None:
+            await link.call("PUBLISH", scripts.FACTS, fact_json(node, MuteChanged(mute, True)))
+    await link.call("PUBLISH", scripts.FACTS, fact_json(node, MutesAsked()))
 
 
 def _pairs(flat: list[Any]) -> list[tuple[Any, Any]]:

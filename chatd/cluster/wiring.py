@@ -19,7 +19,6 @@ from chatd.cluster import scripts
 from chatd.cluster.link import RedisLink
 from chatd.cluster.node import RedisPeers
 from chatd.cluster.store import RedisStore
-from chatd.core.store import Store
 
 
 class ClusterLinks(Service):
@@ -60,7 +59,7 @@ class LeavingStore(RedisStore):
 
 
 def join_cluster(
-    reactor: Any, description: str, password: str | None, node: str, local: Store, tail: int
+    reactor: Any, description: str, password: str | None, node: str, tail: int
 ) -> tuple[RedisPeers, LeavingStore, ClusterLinks]:
     """The peers, store and service of a node joining the cluster at Redis ``description``."""
 
@@ -86,7 +85,7 @@ def join_cluster(
         on_down=peers.down,
         on_message=peers.heard,
     )
-    store = LeavingStore(commands, local, node)
+    store = LeavingStore(commands, node)
     links = ClusterLinks(peers, commands, subscriber)
     store.links = links
     return peers, store, links

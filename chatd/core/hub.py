@@ -34,7 +34,7 @@ from chatd.core.errors import (
 from chatd.core.logquota import LogQuota
 from chatd.core.moderation import Moderation
 from chatd.core.names import check_name, name_key
-from chatd.core.peers import Arrived, Departed, Peers, Renamed, is_remote
+from chatd.core.peers import Arrived, Peers, Renamed, is_remote
 from chatd.core.policy import TokenBucket
 from chatd.core.remote import Remote
 from chatd.core.rooms import Room, Rooms
@@ -293,6 +293,9 @@ class Hub:
                 recipient=recipient.username(),
                 text=text,
             )
+        if is_remote(recipient):
+            self.remote.whisper(session, recipient, text)
+            return
         recipient.client.deliver(events.Whispered(sender, text))
         session.client.deliver(events.WhisperSent(recipient.username(), text))
 
@@ -433,9 +436,7 @@ class Hub:
         if name is None or key is None or self._users.get(key) is not session:
             return
         self._users.remove(key)
-        if self.remote.peers is not None:
-            self.remote.peers.release(key)
-            self.remote.peers.tell(Departed(key, reason))
+        self.remote.left(key, reason, notice)
         audience = session.audience
         audience.remove(session)
         self._audiences[audience] -= 1

@@ -5,7 +5,10 @@ Bans and mutes are few; they live in memory, loaded from the store at start-up a
 through it as they change, so a ban survives a restart.  A ban is of a name (and the address its
 user had, if online) or of an address or network; it lasts for good or until it expires, and an
 expired one is dropped the next time it is looked at.  A mute with an end is kept by the store
-too; one until lifted by hand ends with the process.  The muted user is told of every change.
+too; one until lifted by hand is kept by no store: alone it ends with the process, and in a
+cluster every node holds it, told by the peers, until it is lifted or no node is left holding
+it (a node that joins asks the others for theirs).  The muted user is told of every change, by
+their own node.  An operator's kick of a user of another node is carried out by that node.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from chatd.core.clock import Timer
 from chatd.core.errors import ModerationRefused, Muted, NoSuchUser
 from chatd.core.lookalike import lookalike_key
 from chatd.core.names import check_name, name_key
-from chatd.core.peers import is_remote
+from chatd.core.peers import RECONNECTING, RECONNECTING_NAME, MuteChanged, is_remote
 from chatd.core.store import Ban, Mute, Store
 
 if TYPE_CHECKING:
@@ -87,6 +90,9 @@ class Moderation:
                 self._bans[ban.target] = ban
         self._mutes: dict[str, Mute] = {}
         self._mute_ends: dict[str, Timer] = {}
+        #: The mutes until lifted that were lifted, by key: another node that missed the lifting
+        #: (cut off from the cluster then) must not bring one back.
+        self._lifted: dict[str, Mute] = {}
         for mute in store.load_mutes():
             if mute.expires is not None and mute.expires <= now:
                 store.delete_mute(mute.key)
@@ -184,13 +190,22 @@ class Moderation:
             raise NoSuchUser(name)
         if user is op:
             raise ModerationRefused("you cannot kick yourself", "not_yourself")
-        shown = user.username()
-        self.log.info("{op} kicked {name}", op=by, name=shown)
-        notice = events.Kicked(shown, by, reason)
+        notice = events.Kicked(user.username(), by, reason)
+        if is_remote(user):
+            self.hub.remote.kick(op, user, notice)
+            return
         if not set(op.rooms) & set(user.rooms):
             op.tell(notice)  # the others hear it through the rooms they share with the user
-        why = f"you were kicked by {by}" + (f" ({reason})" if reason else "")
-        self.hub.remove(user, events.Refused(why, "kicked"), how=f"kicked by {by}", notice=notice)
+        self.expel(user, notice)
+
+    def expel(self, user: Session, notice: events.Kicked) -> None:
+        """Disconnect ``user``, of this node, as the kick ``notice`` says (an operator's here, or
+        one of another node's); those who share a room with them, on every node, hear it."""
+        self.log.info("{op} kicked {name}", op=notice.by, name=notice.name)
+        why = f"you were kicked by {notice.by}" + (f" ({notice.reason})" if notice.reason else "")
+        self.hub.remove(
+            user, events.Refused(why, "kicked"), how=f"kicked by {notice.by}", notice=notice
+        )
 
     def mute(self, op: Session, name: str, duration: float | None) -> None:
         """``/mute NAME [DURATION]``."""
@@ -198,20 +213,18 @@ class Moderation:
         key = check_name(name)
         if key == op.key:
             raise ModerationRefused("you cannot mute yourself", "not_yourself")
+        self._check_peers()
         user = self.hub.find_user(key)
         if user is not None:
             key, name = user.key or key, user.username()
-            if duration is None and is_remote(user):  # kept by no store, so not shared
-                raise ModerationRefused(
-                    f"{name} is connected to another node: give the mute a duration",
-                    "remote_user",
-                )
         now = self.hub.clock.seconds()
         mute = Mute(key, name, by, now, now + duration if duration is not None else None)
         self._unmute(key)
         self._mute(mute)
         if mute.expires is not None:
             self._store.put_mute(mute)
+        elif self.hub.remote.peers is not None:
+            self.hub.remote.peers.tell(MuteChanged(mute, held=True))
         self.log.info("{op} muted {name}", op=by, name=name)
         op.tell(events.MuteSet(name, mute.expires))
         if user is not None and user is not op:
@@ -222,7 +235,11 @@ class Moderation:
         mute = self._mutes.get(name_key(name))
         if mute is None:
             raise ModerationRefused(f"{name} is not muted", "not_muted")
+        self._check_peers()
         self._lift(mute)
+        if mute.expires is None and self.hub.remote.peers is not None:
+            self._lifted[mute.key] = mute
+            self.hub.remote.peers.tell(MuteChanged(mute, held=False))
         self.log.info("{op} unmuted {name}", op=self.hub.user(op), name=mute.name)
         op.tell(events.MuteLifted(mute.name))
 
@@ -271,6 +288,30 @@ class Moderation:
             if user is not None and user.key == key:
                 user.tell(events.YouAreUnmuted())
 
+    def mute_changed(self, mute: Mute, held: bool) -> None:
+        """``mute``, one until lifted, was set (``held``) or lifted on another node, or another
+        node holds it and says so (it joined, or was asked).  Only a newer mute replaces the one
+        held here; one lifted here stays lifted, and its node is told so."""
+        current = self._mutes.get(mute.key)
+        if not held:
+            self._lifted[mute.key] = mute
+            if current == mute:
+                self.forgot_mute(mute.key)
+        elif self._lifted.get(mute.key) == mute:
+            peers = self.hub.remote.peers
+            if peers is not None:
+                peers.tell(MuteChanged(mute, held=False))
+        elif current is None or current.set_at < mute.set_at:
+            self.learned_mute(mute)
+
+    def mutes_asked(self) -> None:
+        """A node (re)joined: tell it the mutes until lifted held here."""
+        peers = self.hub.remote.peers
+        if peers is not None:
+            for mute in self._mutes.values():
+                if mute.expires is None:
+                    peers.tell(MuteChanged(mute, held=True))
+
     def bans(self) -> list[Ban]:
         """Every ban kept, expired or not."""
         return list(self._bans.values())
@@ -279,6 +320,12 @@ class Moderation:
         return list(self._mutes.values())
 
     # Internals
+
+    def _check_peers(self) -> None:
+        """Refuse a change of mutes that the other nodes of a cluster could not hear now."""
+        peers = self.hub.remote.peers
+        if peers is not None and not peers.ready:
+            raise ModerationRefused(RECONNECTING_NAME, RECONNECTING)
 
     def _drop_mute(self, key: str) -> Mute | None:
         mute = self._mutes.pop(key, None)

@@ -13,7 +13,12 @@ whole cluster, and tells them what its users do:
 * **Presence.**  :meth:`Peers.tell` shares a :data:`Fact` (someone arrived, left, was renamed,
   joined or left a room, set a topic); other nodes mirror the users of every node as sessions
   whose client is a :class:`RemoteClient`, so ``/who``, ``/rooms`` and name checks need nothing
-  new.  A private message to such a user goes to its node through :meth:`Peers.deliver`.
+  new.  A private message to such a user goes to its node through :meth:`Peers.deliver`, and so
+  does an operator's kick, which that node carries out as its own (see
+  :meth:`chatd.core.remote.Remote.kick`).
+* **Mutes until lifted.**  No store keeps them, so they travel as facts too
+  (:class:`MuteChanged`), and a node that (re)joins asks the others for theirs
+  (:class:`MutesAsked`).
 
 Like the store seam (:mod:`chatd.core.store`), answers come back through callbacks on the
 reactor thread, exactly once, possibly before the call returns.
@@ -26,18 +31,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from chatd.core import events
-from chatd.core.store import StoredLine, Topic
+from chatd.core.store import Mute, StoredLine, Topic
 
 if TYPE_CHECKING:
     from chatd.core.session import Session
 
 #: What a claim's answer is when the name is not ours: another user holds it, or the peers
-#: cannot be asked now.
-TAKEN, RECONNECTING = "taken", "reconnecting"
+#: cannot be asked now.  A delivery's answer may also be that its node is not listening.
+TAKEN, RECONNECTING, UNREACHABLE = "taken", "reconnecting", "unreachable"
 
 #: What users are told while the peers cannot be reached.
 RECONNECTING_NAME = "the chat is reconnecting, try again in a moment"
 RECONNECTING_LINE = "not delivered: the chat is reconnecting"
+#: What an operator is told when the node of the user they kick does not listen (it died, or is
+#: itself reconnecting): in a moment it is back, or its users are gone.
+UNREACHABLE_NODE = "{name}'s node cannot be reached now, try again in a moment"
 #: What a room's members are told when lines of it were lost for good.
 LINES_LOST = "some lines of {room} could not be recovered"
 
@@ -54,10 +62,12 @@ class Arrived:
 
 @dataclass(frozen=True, slots=True)
 class Departed:
-    """The user with key ``key`` left, for ``reason`` if they gave one."""
+    """The user with key ``key`` left, for ``reason`` if they gave one; or was kicked by the
+    operator called ``kicked_by``, for ``reason`` if the operator gave one."""
 
     key: str
     reason: str | None = None
+    kicked_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +104,32 @@ class TopicChanged:
     topic: Topic
 
 
-Fact = Arrived | Departed | Renamed | Entered | Exited | TopicChanged
+# The two facts below are about no user's presence, so they have no ``key`` field: a fact with
+# one is kept as that user's record of presence (``RedisPeers.tell``).
+
+
+@dataclass(frozen=True, slots=True)
+class MuteChanged:
+    """``mute``, one until lifted, now holds (``held``), or was lifted by hand."""
+
+    mute: Mute
+    held: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MutesAsked:
+    """A node (re)joined the cluster: the others tell it the mutes until lifted they hold."""
+
+
+Fact = Arrived | Departed | Renamed | Entered | Exited | TopicChanged | MuteChanged | MutesAsked
 
 
 class Peers(Protocol):
     """What a hub asks of, and tells, the other nodes.  Called on the reactor thread."""
 
     node: str
+    #: Whether the peers can be told and asked things now (false while reconnecting).
+    ready: bool
 
     def claim(self, key: str, done: Callable[[str | None], None]) -> None:
         """Make the name with key ``key`` this node's: ``done(None)`` once it is, else
@@ -116,8 +145,17 @@ class Peers(Protocol):
     def tell(self, fact: Fact) -> None:
         """Share what a user of this node did."""
 
-    def deliver(self, node: str, key: str, event: events.Event) -> None:
-        """Show ``event`` to the user with key ``key`` on ``node``."""
+    def deliver(
+        self,
+        node: str,
+        key: str,
+        event: events.Event,
+        done: Callable[[str | None], None] | None = None,
+    ) -> None:
+        """Show ``event`` (a private message, or a refusal) to the user with key ``key`` on
+        ``node``; an :class:`~chatd.core.events.Kicked` event has ``node`` kick that user.
+        ``done(None)`` once ``node`` has it, else ``done(UNREACHABLE)`` (it is not listening)
+        or ``done(RECONNECTING)``."""
 
 
 class RemoteClient:

@@ -5,8 +5,11 @@ so that :class:`~chatd.core.hub.Hub` stays the same for one node:
 
 * :meth:`Remote.claim` wraps the step that makes a session a user (or renames it) in a claim on
   the peers; the session holds its lines until the answer, as for a password.
+* :meth:`Remote.left` tells the peers a user of this node left (or was kicked), and
+  :meth:`Remote.kick` asks a user's node to kick them.
 * The other methods are what the peers call: a user of another node arrived, left, was renamed,
-  moved between rooms, set a topic; a room's line was numbered; lines of a room were lost.
+  moved between rooms, set a topic; a room's line was numbered; lines of a room were lost; an
+  operator of another node kicks a user of this one.
 
 A user of another node is a :class:`~chatd.core.session.Session` whose client is a
 :class:`~chatd.core.peers.RemoteClient`.  It is on the hub's user list and in its rooms' member
@@ -22,12 +25,15 @@ from typing import TYPE_CHECKING
 from chatd.core import events
 from chatd.core.audience import DirectAudience
 from chatd.core.directory import Directory
-from chatd.core.errors import ChatError, NameRefused
+from chatd.core.errors import ChatError, NameRefused, NoSuchUser
 from chatd.core.names import name_key
 from chatd.core.peers import (
     LINES_LOST,
     RECONNECTING,
+    RECONNECTING_LINE,
     RECONNECTING_NAME,
+    UNREACHABLE,
+    UNREACHABLE_NODE,
     Arrived,
     Departed,
     Entered,
@@ -104,7 +110,77 @@ class Remote:
 
         peers.claim(key, done)
 
+    def left(self, key: str, reason: str | None, notice: events.Event | None) -> None:
+        """The user of this node with key ``key`` left, for ``reason``, or as ``notice`` says
+        (a kick, which every node then shows as such): free the name, tell the peers."""
+        peers = self.peers
+        if peers is None:
+            return
+        peers.release(key)
+        if isinstance(notice, events.Kicked):
+            peers.tell(Departed(key, notice.reason, kicked_by=notice.by))
+        else:
+            peers.tell(Departed(key, reason))
+
+    def kick(self, op: Session, user: Session, notice: events.Kicked) -> None:
+        """Have the node of ``user`` (a user of another node) kick them as ``notice`` says.
+
+        That node disconnects them as a kick here would, and their departure, a kick, reaches
+        every node; ``op`` hears it there (see :meth:`_forget`).  If that node cannot be reached,
+        ``op`` is told so.  ``op``'s lines wait for the answer, so that it comes in order.
+        """
+        client = user.client
+        assert self.peers is not None and isinstance(client, RemoteClient)
+        op.hold()
+
+        def done(refusal: str | None) -> None:
+            if refusal is not None and not op.ended:
+                why = RECONNECTING_NAME
+                if refusal == UNREACHABLE:
+                    why = UNREACHABLE_NODE.format(name=notice.name)
+                op.refuse(why, RECONNECTING)
+            op.release()
+
+        self.peers.deliver(client.node, client.key, notice, done)
+
+    def whisper(self, session: Session, recipient: Session, text: str) -> None:
+        """Send private message ``text`` from ``session`` to ``recipient``, a user of another
+        node.  ``session`` sees it sent once that node has it, or is told it was not delivered:
+        its lines wait for the answer, so that the answer comes in order."""
+        client = recipient.client
+        assert self.peers is not None and isinstance(client, RemoteClient)
+        sent = events.WhisperSent(recipient.username(), text)
+        session.hold()
+
+        def done(refusal: str | None) -> None:
+            if not session.ended:
+                if refusal is None:
+                    session.client.deliver(sent)
+                elif refusal == UNREACHABLE:
+                    unreachable = UNREACHABLE_NODE.format(name=sent.recipient)
+                    session.refuse(f"not delivered: {unreachable}", RECONNECTING)
+                else:
+                    session.refuse(RECONNECTING_LINE, RECONNECTING)
+            session.release()
+
+        whispered = events.Whispered(session.username(), text)
+        self.peers.deliver(client.node, client.key, whispered, done)
+
     # What the peers tell
+
+    def kicked(self, key: str, notice: events.Kicked) -> None:
+        """An operator of another node kicks the user of this node with key ``key``; if they
+        are gone already, the operator is told so."""
+        session = self.hub.find_user(key)
+        if session is not None and not is_remote(session) and session.key == key:
+            kick = events.Kicked(session.username(), notice.by, notice.reason)
+            self.hub.moderation.expel(session, kick)
+            return
+        op = self.hub.find_user(name_key(notice.by))
+        if self.peers is not None and op is not None and isinstance(op.client, RemoteClient):
+            gone = NoSuchUser(notice.name)
+            refusal = events.Refused(str(gone), gone.code)
+            self.peers.deliver(op.client.node, op.client.key, refusal)
 
     def arrived(self, fact: Arrived) -> None:
         """A user of another node is online: add them, and greet them in their rooms."""
@@ -125,10 +201,10 @@ class Remote:
         self._move(session, fact.rooms)
 
     def departed(self, fact: Departed) -> None:
-        """A user of another node left (or their node died)."""
+        """A user of another node left, was kicked, or their node died."""
         session = self.hub.find_user(fact.key)
         if session is not None and is_remote(session):
-            self._forget(session, fact.reason)
+            self._forget(session, fact.reason, fact.kicked_by)
 
     def renamed(self, fact: Renamed) -> None:
         session = self.hub.find_user(fact.old)
@@ -191,8 +267,9 @@ class Remote:
         notice = events.Announcement(LINES_LOST.format(room=room.name))
         self.hub.broadcast(notice, None, room)
 
-    def whispered(self, key: str, event: events.Event) -> None:
-        """A private message to the user with key ``key`` of this node, from another."""
+    def delivered(self, key: str, event: events.Event) -> None:
+        """A private message (or a refusal) to the user with key ``key`` of this node, from
+        another node."""
         session = self.hub.find_user(key)
         if session is not None and not is_remote(session):
             session.client.deliver(event)
@@ -214,12 +291,22 @@ class Remote:
         self._users.add(key, name, session)
         return session
 
-    def _forget(self, session: Session, reason: str | None) -> None:
-        """A user of another node left: off the list, and those who share a room hear it."""
+    def _forget(self, session: Session, reason: str | None, kicked_by: str | None = None) -> None:
+        """A user of another node left: off the list, and those who share a room hear it.
+
+        A kick is shown as one, as on the user's own node; an operator of this node who kicked
+        them and shares no room with them is told too, as after a kick here."""
         assert session.key is not None and session.name is not None
         self._users.remove(session.key)
         rooms = self.hub.rooms.leave_all(session)
-        self.hub.broadcast(events.Left(session.name, reason), None, rooms)
+        if kicked_by is None:
+            self.hub.broadcast(events.Left(session.name, reason), None, rooms)
+            return
+        notice = events.Kicked(session.name, kicked_by, reason)
+        self.hub.broadcast(notice, None, rooms)
+        op = self.hub.find_user(name_key(kicked_by))
+        if op is not None and not is_remote(op) and rooms.isdisjoint(op.rooms):
+            op.tell(notice)
 
     def _rename(self, session: Session, name: str, key: str) -> None:
         """A user of another node is now called ``name``."""

@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING
 from chatd.core import events
 from chatd.core.errors import ChatError, NameRefused
 from chatd.core.names import check_name, name_key
-from chatd.core.peers import RECONNECTING_LINE, Entered, Exited, Peers, TopicChanged
+from chatd.core.peers import (
+    RECONNECTING,
+    RECONNECTING_LINE,
+    RECONNECTING_NAME,
+    Entered,
+    Exited,
+    Peers,
+    TopicChanged,
+)
 from chatd.core.store import RoomRecord, Store, StoredLine, Topic
 
 if TYPE_CHECKING:
@@ -317,6 +325,8 @@ class Rooms:
             raise RoomRefused(
                 f"a topic may be at most {MAX_TOPIC_LENGTH} characters", "topic_too_long"
             )
+        if self._peers is not None and not self._peers.ready:  # the others could not hear it
+            raise RoomRefused(RECONNECTING_NAME, RECONNECTING)
         room.topic = Topic(text, session.username(), at)
         self._store.set_topic(room.key, room.topic)
         if self._peers is not None:

@@ -11,7 +11,6 @@ from chatd.cluster.store import RedisStore
 from chatd.core import Hub, Session
 from chatd.core.accounts import AccountBook
 from chatd.core.events import Event
-from chatd.core.store import MemoryStore
 from chatd.portal import CredPasswords
 
 
@@ -31,7 +30,7 @@ class Node:
         )
         self.commands.on_down = self.peers.down
         self.commands.on_up = lambda: self.peers.resync() if self.subscriber.up else None
-        self.store = RedisStore(self.commands, MemoryStore(), name)
+        self.store = RedisStore(self.commands, name)
         self.runner = PasswordRunner()
         book = AccountBook(self.store)
         self.hub = Hub(
