@@ -2,8 +2,13 @@
 ``tests/conftest.py``), for the cluster's end-to-end tests.
 
 It listens on a free loopback port, keeps its files in the test's temporary directory, with the
-append-only file on and no snapshots, and is stopped by its PID.  Without redis-server the tests
-that use it are skipped, except under CI (``.ci/run`` installs it), where they fail.
+append-only file on and no snapshots (or, ``durable=False``, keeping nothing: restarted, it comes
+back empty), and is stopped by its PID.  ``module_redis`` is one shared by a module's tests.
+Without redis-server the tests that use it are skipped, except under CI (``.ci/run`` installs
+it), where they fail.
+
+:meth:`Redis.query` reads whole replies (arrays too), for tests that look at the keys the nodes
+keep.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from installed_daemon import WAIT
@@ -32,11 +38,12 @@ def free_port() -> int:
 
 
 class Redis:
-    """A redis-server of the test's own, with AOF on, stopped by its PID."""
+    """A redis-server of the test's own, with AOF on (or nothing kept), stopped by its PID."""
 
-    def __init__(self, folder: Path, password: str | None = None) -> None:
+    def __init__(self, folder: Path, password: str | None = None, durable: bool = True) -> None:
         self.folder = folder
         self.password = password
+        self.durable = durable
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -48,7 +55,7 @@ class Redis:
         assert REDIS_SERVER is not None, "redis-server is not installed"
         self.process = subprocess.Popen(
             [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir",
-             str(self.folder), "--save", "", "--appendonly", "yes",
+             str(self.folder), "--save", "", "--appendonly", "yes" if self.durable else "no",
              *(["--requirepass", self.password] if self.password else [])],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -91,10 +98,64 @@ class Redis:
                 reply += chunk
         return reply.split(b"\r\n")[0]
 
+    def query(self, *commands: tuple[str, ...], timeout: float = WAIT) -> list[Any]:
+        """The whole reply of each command, over a connection of its own: bytes, ints, lists,
+        None, or a :class:`RedisError` for an error reply."""
+        if self.password:
+            commands = (("AUTH", self.password), *commands)
+        request = b"".join(_encode(each) for each in commands)
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as connection:
+            connection.sendall(request)
+            stream = connection.makefile("rb")  # one buffer for every reply
+            replies = [_read_reply(stream) for _ in commands]
+        return replies[1:] if self.password else replies
+
+
+class RedisError(Exception):
+    """An error reply (``-ERR ...``)."""
+
+
+def _encode(words: tuple[str, ...]) -> bytes:
+    parts = [f"*{len(words)}\r\n".encode()]
+    for word in words:
+        data = str(word).encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(parts)
+
+
+def _read_reply(stream: Any) -> Any:
+    """One RESP2 reply from ``stream``."""
+    line = stream.readline()
+    if not line.endswith(b"\r\n"):
+        raise ConnectionError("redis closed the connection mid-reply")
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"+":
+        return rest
+    if kind == b"-":
+        return RedisError(rest.decode())
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        size = int(rest)
+        return None if size < 0 else stream.read(size + 2)[:-2]
+    if kind == b"*":
+        count = int(rest)
+        return None if count < 0 else [_read_reply(stream) for _ in range(count)]
+    raise ConnectionError(f"not a RESP reply: {line!r}")
+
 
 @pytest.fixture
 def redis(tmp_path):
     server = Redis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def module_redis(tmp_path_factory):
+    """Like ``redis``, for a Redis shared by the tests of one module."""
+    server = Redis(tmp_path_factory.mktemp("redis"))
     server.start()
     yield server
     server.stop()

@@ -5,14 +5,19 @@ Each test starts its own ``redis-server`` (the ``redis`` fixture of ``tests/redi
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 import urllib.request
 
+import pytest
+from cluster_invariants import NameWatch
 from installed_daemon import WAIT
 from redis_server import Redis, needs_redis, node
 
 pytestmark = needs_redis
+
+RECEIPT = re.compile(r"\+ \d+ #dev \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 def wait_joined(peer, name: str) -> None:
@@ -31,6 +36,20 @@ def eventually(peer, command: str, answer: str) -> None:
             pass  # news from other nodes, meanwhile
         if line == answer:
             return
+        assert time.monotonic() < deadline, f"{command!r} never answered {answer!r}"
+        time.sleep(0.05)
+
+
+def heard_until(peer, command: str, answer: str) -> list[str]:
+    """Send ``command`` until it is answered ``answer``; return the other lines that came."""
+    deadline = time.monotonic() + WAIT
+    heard = []
+    while True:
+        peer.send(command)
+        while not (line := peer.next_line()).startswith(answer.partition("(")[0]):
+            heard.append(line)
+        if line == answer:
+            return heard
         assert time.monotonic() < deadline, f"{command!r} never answered {answer!r}"
         time.sleep(0.05)
 
@@ -104,24 +123,30 @@ def test_three_nodes_are_one_chat(daemon, redis, peers):
 
 def test_a_killed_nodes_users_leave_and_their_names_come_free(daemon, redis, peers):
     """SIGKILL one node: its users are shown leaving elsewhere within 15 s, and their names can
-    be taken again; no name is held by two users meanwhile."""
-    doomed, port_a = node(daemon, redis, "a")
-    _, port_b = node(daemon, redis, "b")
-    _, bob = pair(peers, port_a, port_b)
-    killed = doomed.signal(signal.SIGKILL)
-    claimant = peers(port_b)
-    claimant.expect_prompt()
-    while True:  # the invariant: refused while the dead node's lease runs
-        claimant.send("alice")
-        answer = claimant.next_line()
-        if not answer.startswith("!"):
-            break
-        assert answer == "! the username alice is taken, please choose another"
+    be taken again; no name is held by two users meanwhile, in Redis or on the wire."""
+    with NameWatch(redis) as watch:
+        doomed, port_a = node(daemon, redis, "a")
+        _, port_b = node(daemon, redis, "b")
+        alice, bob = pair(peers, port_a, port_b)
+        watch.welcomed("alice", alice)
+        watch.welcomed("bob", bob)
+        killed = doomed.signal(signal.SIGKILL)
+        claimant = peers(port_b)
+        claimant.expect_prompt()
+        while True:  # refused while the dead node's lease runs
+            claimant.send("alice")
+            answer = claimant.next_line()
+            if not answer.startswith("!"):
+                break
+            assert answer == "! the username alice is taken, please choose another"
+            assert time.monotonic() - killed < 15
+            time.sleep(0.5)
+        assert answer == "* Welcome alice! If you ever want to quit, type <quit> to exit."
+        watch.welcomed("alice", claimant)
+        bob.expect("* alice has left the chat")
         assert time.monotonic() - killed < 15
-        time.sleep(0.5)
-    assert answer == "* Welcome alice! If you ever want to quit, type <quit> to exit."
-    bob.expect("* alice has left the chat")
-    assert time.monotonic() - killed < 15
+        eventually(bob, "/who", "* Online (2): alice, bob")
+    watch.assert_clean()
 
 
 def test_while_redis_is_away_nodes_keep_their_people_and_say_why(daemon, redis, peers):
@@ -211,3 +236,90 @@ def test_a_redis_with_a_password(daemon, peers, tmp_path):
         peers(port).join("alice")
     finally:
         secured.stop()
+
+
+@pytest.fixture
+def forgetful(tmp_path):
+    """A Redis that keeps nothing: stopped and started again, it comes back empty."""
+    (tmp_path / "forgetful").mkdir()
+    server = Redis(tmp_path / "forgetful", durable=False)
+    server.start()
+    yield server
+    server.stop()
+
+
+def chatting_in_dev(daemon, forgetful, peers):
+    """Nodes a and b; alice on a and bob on b, in #dev, where each said a line."""
+    servers = [node(daemon, forgetful, name)[0] for name in "ab"]
+    alice, bob = pair(peers, *(server.ports()[0] for server in servers))
+    alice.send("/join #dev")
+    assert alice.next_line() == "* Now talking in #dev (1 here: alice)"
+    eventually(bob, "/who #dev", "* In #dev (1): alice")
+    bob.send("/join #dev")
+    assert bob.next_line() == "* Now talking in #dev (2 here: alice, bob)"
+    assert alice.next_line() == "* bob has joined #dev"
+    alice.send("before one")
+    assert bob.next_line() == "alice: before one"
+    bob.send("before two")
+    assert alice.next_line() == "bob: before two"
+    return servers, alice, bob
+
+
+def forget_everything(forgetful, servers) -> None:
+    """Restart Redis empty, and wait until every node has caught up with it."""
+    forgetful.stop()
+    forgetful.start()
+    for server in servers:
+        server.wait_for_log(r"caught up with the cluster", count=2)
+
+
+def test_a_redis_that_lost_its_data_is_announced(daemon, forgetful, peers):
+    """Redis back empty: each member of a room hears that some of its lines could not be
+    recovered; the chat goes on, the names are still held, and /history shows the lines said
+    since."""
+    servers, alice, bob = chatting_in_dev(daemon, forgetful, peers)
+    forget_everything(forgetful, servers)
+    heard = []
+    for user in (alice, bob):
+        heard += user.expect("* Announcement: some lines of #dev could not be recovered")
+        heard += heard_until(user, "/who #dev", "* In #dev (2): alice, bob")
+    alice.send("after one")
+    assert bob.next_line() == "alice: after one"
+    bob.send("after two")
+    assert alice.next_line() == "bob: after two"
+    newcomer = peers(servers[1].ports()[0])
+    newcomer.expect_prompt()
+    newcomer.send("alice")
+    assert newcomer.next_line() == "! the username alice is taken, please choose another"
+    claims = forgetful.query(*(("HGET", "chatd:names", name) for name in ("allce", "bob")))
+    assert claims == [b"a", b"b"]  # claimed again in the new Redis, which decides between nodes
+    before, since = ["alice: before one", "bob: before two"], ["alice: after one", "bob: after two"]
+    for user in (alice, bob):
+        user.send("/history")
+        lines = user.expect("* End of history of #dev")
+        shown = [line.partition("] ")[2] for line in lines[1:]]
+        assert shown in (since, before + since)  # what the node still had in memory, or not
+        assert lines[0] == f"* History of #dev ({len(shown)} lines):"
+    departures = [line for line in heard if line.endswith(" has left the chat")]
+    assert not departures, f"told of departures no one made: {departures}"
+    for server in servers:
+        server.assert_no_errors()
+
+
+def test_after_redis_lost_its_data_sequence_numbers_go_on(daemon, forgetful, peers):
+    """Redis back empty: a line said next is numbered above the lines before (a seq is never
+    reused, so a client resuming after the last seq it saw misses nothing), and /history shows
+    the lines in the order they were said."""
+    servers, alice, bob = chatting_in_dev(daemon, forgetful, peers)  # seqs 1 and 2 of #dev
+    alice.send("/receipts on")
+    assert alice.next_line() == "* Receipts are on"
+    forget_everything(forgetful, servers)
+    alice.expect("* Announcement: some lines of #dev could not be recovered")
+    alice.send("after")
+    while not (receipt := alice.next_line()).startswith(("+ ", "! ")):
+        pass  # what else the restart brought
+    assert RECEIPT.match(receipt) and int(receipt.split()[1]) > 2, receipt
+    bob.expect("alice: after")
+    bob.send("/history")
+    shown = [line.partition("] ")[2] for line in bob.expect("* End of history of #dev")[1:]]
+    assert shown in (["alice: after"], ["alice: before one", "bob: before two", "alice: after"])

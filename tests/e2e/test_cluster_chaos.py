@@ -4,7 +4,8 @@ First the pub/sub connections are killed every second (``CLIENT KILL TYPE pubsub
 is SIGKILLed and started again (its people reconnect), then Redis is restarted from its
 append-only file.  Afterwards: no one saw a line twice or out of the room's order, every line
 that got a receipt is in the room's history, and every line someone missed while connected was
-announced as lost.
+announced as lost.  Throughout, a :class:`~cluster_invariants.NameWatch` looks for a name held by
+two users at once.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 import signal
 import time
 
+from cluster_invariants import NameWatch
 from redis_server import needs_redis, node
 
 pytestmark = needs_redis
@@ -49,9 +51,10 @@ class Person:
     def current(self) -> Connection:
         return self.connections[-1]
 
-    def connect(self, peers, port: int) -> None:
+    def connect(self, peers, port: int, watch: NameWatch) -> None:
         peer = peers(port)
         peer.join(self.name)
+        watch.welcomed(self.name, peer)
         peer.send("/receipts on", f"/join {self.room}")
         while not peer.next_line().startswith(f"* Now talking in {self.room} "):
             pass
@@ -93,54 +96,58 @@ def history(peer, room: str) -> list[str]:
 
 def test_chaos(daemon, redis, peers):
     """Pub/sub cut every second, a node killed and restarted, Redis restarted: no duplicate or
-    reordered line, every receipted line in the history, every gap announced."""
-    servers = {}
-    ports = {}
-    for name in "abc":
-        servers[name], ports[name] = node(daemon, redis, name)
-    people = [Person(f"u{index}", ROOMS[index % 2]) for index in range(6)]
-    homes = {person.name: "abc"[index % 3] for index, person in enumerate(people)}
-    for person in people:
-        person.connect(peers, ports[homes[person.name]])
+    reordered line, every receipted line in the history, every gap announced, and no name held
+    by two users at any moment."""
+    with NameWatch(redis) as watch:
+        servers = {}
+        ports = {}
+        for name in "abc":
+            servers[name], ports[name] = node(daemon, redis, name)
+        people = [Person(f"u{index}", ROOMS[index % 2]) for index in range(6)]
+        homes = {person.name: "abc"[index % 3] for index, person in enumerate(people)}
+        for person in people:
+            person.connect(peers, ports[homes[person.name]], watch)
 
-    def chat(seconds: float, each_second=None) -> None:
-        deadline = time.monotonic() + seconds
-        next_tick = time.monotonic()
-        second = time.monotonic() + 1
-        while time.monotonic() < deadline:
-            for person in people:
-                person.speak()
+        def chat(seconds: float, each_second=None) -> None:
+            deadline = time.monotonic() + seconds
+            next_tick = time.monotonic()
+            second = time.monotonic() + 1
+            while time.monotonic() < deadline:
+                for person in people:
+                    person.speak()
+                    person.read()
+                if each_second is not None and time.monotonic() >= second:
+                    each_second()
+                    second += 1
+                next_tick += EVERY
+                time.sleep(max(0.0, next_tick - time.monotonic()))
+
+        chat(1)
+        chat(3, lambda: redis.command("CLIENT", "KILL", "TYPE", "pubsub"))
+        servers["c"].signal(signal.SIGKILL)
+        servers["c"].wait_exit()
+        chat(1)
+        servers["c"], ports["c"] = node(daemon, redis, "c")
+        for person in people:
+            if homes[person.name] == "c":
                 person.read()
-            if each_second is not None and time.monotonic() >= second:
-                each_second()
-                second += 1
-            next_tick += EVERY
-            time.sleep(max(0.0, next_tick - time.monotonic()))
-
-    chat(1)
-    chat(3, lambda: redis.command("CLIENT", "KILL", "TYPE", "pubsub"))
-    servers["c"].signal(signal.SIGKILL)
-    servers["c"].wait_exit()
-    chat(1)
-    servers["c"], ports["c"] = node(daemon, redis, "c")
-    for person in people:
-        if homes[person.name] == "c":
+                person.connect(peers, ports["c"], watch)
+        chat(2)
+        caught_up = {
+            name: server.log().count("caught up with the cluster")
+            for name, server in servers.items()
+        }
+        redis.stop()
+        chat(1)
+        redis.start()
+        for name, server in servers.items():
+            server.wait_for_log(r"caught up with the cluster", count=caught_up[name] + 1)
+        chat(2)
+        time.sleep(1)
+        for person in people:
             person.read()
-            person.connect(peers, ports["c"])
-    chat(2)
-    caught_up = {
-        name: server.log().count("caught up with the cluster") for name, server in servers.items()
-    }
-    redis.stop()
-    chat(1)
-    redis.start()
-    for name, server in servers.items():
-        server.wait_for_log(r"caught up with the cluster", count=caught_up[name] + 1)
-    chat(2)
-    time.sleep(1)
-    for person in people:
-        person.read()
 
+    watch.assert_clean()
     everyone = "* Online (6): " + ", ".join(person.name for person in people)
     for home in "abc":  # no name twice, no one missing, on any node
         asker = next(person for person in people if homes[person.name] == home).current.peer
