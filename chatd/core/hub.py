@@ -34,7 +34,7 @@ from chatd.core.errors import (
 from chatd.core.logquota import LogQuota
 from chatd.core.moderation import Moderation
 from chatd.core.names import check_name, name_key
-from chatd.core.peers import Arrived, Peers, Renamed, is_remote
+from chatd.core.peers import Arrived, Peers, is_remote
 from chatd.core.policy import TokenBucket
 from chatd.core.remote import Remote
 from chatd.core.rooms import Room, Rooms
@@ -264,9 +264,7 @@ class Hub:
         session.account = key if self.accounts.book.find(key) is not None else None
         self._users.add(key, new_name, session)
         self.log.info("{old} is now {new}", old=old_name, new=new_name)
-        if self.remote.peers is not None:
-            self.remote.peers.release(old_key)
-            self.remote.peers.tell(Renamed(old_key, key, new_name))
+        self.remote.renamed_here(old_key, key, new_name)
         session.client.deliver(events.NameChanged(new_name))
         self._broadcast(events.Renamed(old_name, new_name), session, frozenset(session.rooms))
 

@@ -26,6 +26,7 @@ from chatd.core import events
 from chatd.core.audience import DirectAudience
 from chatd.core.directory import Directory
 from chatd.core.errors import ChatError, NameRefused, NoSuchUser
+from chatd.core.lookalike import lookalike_key
 from chatd.core.names import name_key
 from chatd.core.peers import (
     LINES_LOST,
@@ -121,6 +122,17 @@ class Remote:
             peers.tell(Departed(key, notice.reason, kicked_by=notice.by))
         else:
             peers.tell(Departed(key, reason))
+
+    def renamed_here(self, old_key: str, key: str, name: str) -> None:
+        """The user of this node with key ``old_key`` is now ``name`` (key ``key``): give the old
+        name back, unless it looks like the new one (then one claim covers both, and giving it
+        back would free the new name too), and tell the peers."""
+        peers = self.peers
+        if peers is None:
+            return
+        if lookalike_key(old_key) != lookalike_key(key):
+            peers.release(old_key)
+        peers.tell(Renamed(old_key, key, name))
 
     def kick(self, op: Session, user: Session, notice: events.Kicked) -> None:
         """Have the node of ``user`` (a user of another node) kick them as ``notice`` says.

@@ -27,6 +27,19 @@ def test_a_name_is_unique_across_nodes(cluster):
     assert session.name is None
 
 
+def test_a_rename_to_a_look_alike_of_ones_own_name_keeps_the_claim(cluster):
+    """/nick to a look-alike of one's own name is one claim: the old name is not given back, or
+    the new one would be free for another node to take."""
+    a, b = cluster.node("a"), cluster.node("b")
+    olga, _ = a.join("olga")
+    olga.receive("/nick 0lga")
+    assert olga.name == "0lga"
+    assert cluster.redis.hashes[scripts.NAMES] == {lookalike_key("olga").encode(): b"a"}
+    session, client = b.connect()
+    session.receive("olga")
+    assert refusals(client) == ["the username olga is taken, please choose another"]
+
+
 def test_a_name_claimed_by_another_node_meanwhile_is_refused(cluster):
     """Two nodes claiming one name at once: Redis's compare-and-set gives it to one of them."""
     a, b = cluster.node("a"), cluster.node("b")
