@@ -122,6 +122,15 @@ class TopicSet:
 
 
 @dataclass(frozen=True, slots=True)
+class LinesLost:
+    """Lines of ``room`` up to seq ``through`` are gone for good (several nodes: Redis lost them,
+    or they were trimmed from the room's stream before this node read them); the room goes on."""
+
+    room: str
+    through: int
+
+
+@dataclass(frozen=True, slots=True)
 class NowTalking:
     """The recipient's current room is now ``room``, where ``names`` are."""
 
@@ -386,6 +395,7 @@ Event = (
     | RoomJoined
     | Parted
     | TopicSet
+    | LinesLost
     | NowTalking
     | TopicIs
     | YouLeft

@@ -46,8 +46,6 @@ RECONNECTING_LINE = "not delivered: the chat is reconnecting"
 #: What an operator is told when the node of the user they kick does not listen (it died, or is
 #: itself reconnecting): in a moment it is back, or its users are gone.
 UNREACHABLE_NODE = "{name}'s node cannot be reached now, try again in a moment"
-#: What a room's members are told when lines of it were lost for good.
-LINES_LOST = "some lines of {room} could not be recovered"
 
 
 @dataclass(frozen=True, slots=True)

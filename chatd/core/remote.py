@@ -29,7 +29,6 @@ from chatd.core.errors import ChatError, NameRefused, NoSuchUser
 from chatd.core.lookalike import lookalike_key
 from chatd.core.names import name_key
 from chatd.core.peers import (
-    LINES_LOST,
     RECONNECTING,
     RECONNECTING_LINE,
     RECONNECTING_NAME,
@@ -276,8 +275,7 @@ class Remote:
         and go on from there."""
         room = self.hub.rooms.known(RoomRecord(room_key, room_key))
         room.last_seq = max(room.last_seq, through)
-        notice = events.Announcement(LINES_LOST.format(room=room.name))
-        self.hub.broadcast(notice, None, room)
+        self.hub.broadcast(events.LinesLost(room.name, through), None, room)
 
     def delivered(self, key: str, event: events.Event) -> None:
         """A private message (or a refusal) to the user with key ``key`` of this node, from

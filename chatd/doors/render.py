@@ -161,6 +161,8 @@ def render(event: events.Event) -> list[str]:
             return [f"* {name} has left {room} ({reason})"]
         case events.TopicSet(name, room, text):
             return [f"* {name} set the topic of {room}: {text}"]
+        case events.LinesLost(room):  # "Announcement" is a word no name may take
+            return [f"* Announcement: some lines of {room} could not be recovered"]
         case events.NowTalking(room, names):
             return [f"* Now talking in {room} ({len(names)} here: {_names(names)})"]
         case events.TopicIs(room, None):

@@ -6,7 +6,7 @@ from chatd.cluster import scripts
 from chatd.cluster.node import LEASE, LEASE_LOST, RENEW_EVERY
 from chatd.core import events
 from chatd.core.lookalike import lookalike_key
-from chatd.core.peers import LINES_LOST, RECONNECTING_LINE, RECONNECTING_NAME, UNREACHABLE_NODE
+from chatd.core.peers import RECONNECTING_LINE, RECONNECTING_NAME, UNREACHABLE_NODE
 
 from .conftest import texts
 
@@ -182,7 +182,7 @@ def test_a_gap_the_stream_cannot_fill_is_announced(cluster):
     cluster.redis.trim(scripts.stream("#lobby"), 1)
     cluster.redis.release([lines[2]])
     got = bob_client.take()
-    assert events.Announcement(LINES_LOST.format(room="#lobby")) in got
+    assert events.LinesLost("#lobby", 2) in got
     assert texts(got) == ["three"]
     assert b.peers.order.lost_lines == 2  # the metric
 
@@ -259,7 +259,7 @@ def test_a_redis_that_lost_its_data_is_announced(cluster):
     a.redis_down()
     cluster.redis.flush()
     a.redis_up()
-    assert events.Announcement(LINES_LOST.format(room="#lobby")) in alice_client.take()
+    assert [e.room for e in alice_client.take() if isinstance(e, events.LinesLost)] == ["#lobby"]
     alice.receive("again")
     assert a.hub.rooms.lobby.tail[-1].text == "again"
 

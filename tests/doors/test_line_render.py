@@ -254,3 +254,15 @@ def test_the_first_word_of_every_server_notice_is_a_reserved_name():
     words = set(re.findall(r'"\* ([A-Z][a-z]+)\b', source))
     assert len(words) >= 10, "the scan found too few notices to be looking in the right place"
     assert {word.casefold() for word in words} <= RESERVED_NAMES
+
+
+def test_lost_lines_are_announced_in_their_room_and_marked_elsewhere():
+    """Lines a cluster lost are announced as in the room, with the room's mark for a reader whose
+    current room is another (it was once a notice without a room, which the marked form broke)."""
+    from chatd.doors.render import encode, encode_marked
+
+    lost = events.LinesLost("#dev", 41)
+    assert encode(lost) == b"* Announcement: some lines of #dev could not be recovered\r\n"
+    assert (
+        encode_marked(lost) == b"#dev * Announcement: some lines of #dev could not be recovered\r\n"
+    )

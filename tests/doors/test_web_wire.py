@@ -35,6 +35,7 @@ CASES = [
      {"type": "parted", "name": "ann", "room": "#dev", "reason": None}),
     (events.TopicSet("ann", "#dev", "t"),
      {"type": "topic_set", "name": "ann", "room": "#dev", "text": "t"}),
+    (events.LinesLost("#dev", 41), {"type": "lines_lost", "room": "#dev", "through": 41}),
     (events.NowTalking("#dev", ("ann",)),
      {"type": "now_talking", "room": "#dev", "names": ["ann"]}),
     (events.TopicIs("#dev", None), {"type": "topic", "room": "#dev", "text": None}),

@@ -72,6 +72,8 @@ def as_json(event: events.Event) -> JSONObject:
             return {"type": "parted", "name": name, "room": room, "reason": reason}
         case events.TopicSet(name, room, text):
             return {"type": "topic_set", "name": name, "room": room, "text": text}
+        case events.LinesLost(room, through):
+            return {"type": "lines_lost", "room": room, "through": through}
         case events.NowTalking(room, names):
             return {"type": "now_talking", "room": room, "names": list(names)}
         case events.TopicIs(room, text):

@@ -383,6 +383,9 @@ class Page {
       kicked(m) {
         this.leftEverywhere(m.name, `${m.name} was kicked by ${m.by}${m.reason ? ` (${m.reason})` : ""}`);
       },
+      lines_lost(m) {
+        this.notice(this.room(m.room), `Some lines of ${m.room} could not be recovered.`, "announcement");
+      },
       announcement(m) {
         for (const room of this.rooms.values()) this.notice(room, `Announcement: ${m.text}`, "announcement");
       },
