@@ -136,6 +136,11 @@ class FakeRedis:
         self.publish(keys[2], args[0] + b"\n" + str(seq).encode() + b"\n" + args[1])
         return seq
 
+    def _script_resequence(self, keys: Sequence[str], args: list[bytes]) -> int:
+        seq = max(int(self.strings.get(keys[0], b"0")), int(args[0]))
+        self.strings[keys[0]] = str(seq).encode()
+        return seq
+
     def _script_claim(self, keys: Sequence[str], args: list[bytes]) -> int:
         names = self.hashes.setdefault(keys[0], {})
         holder = names.get(args[0])

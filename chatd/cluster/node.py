@@ -98,6 +98,8 @@ class RedisPeers:
         self.order = LineOrder(link, node)
         self._epoch: bytes | None = None
         self._renewal: Any = None
+        #: The sweep of other nodes' users, due a lease after Redis came back empty.
+        self._sweep: Any = None
         #: When the lease was last renewed (or the node started).
         self._renewed_at: float = clock.seconds()
         self._syncing = False
@@ -111,8 +113,9 @@ class RedisPeers:
         self._renew()
 
     def stop(self) -> None:
-        if self._renewal is not None and self._renewal.active():
-            self._renewal.cancel()
+        for timer in (self._renewal, self._sweep):
+            if timer is not None and timer.active():
+                timer.cancel()
 
     def subscriber_up(self, subscribe: Callable[[list[str]], defer.Deferred[Any]]) -> None:
         """The pub/sub connection is (again) up: subscribe, then catch up."""
@@ -255,23 +258,19 @@ class RedisPeers:
                     continue
                 if topic is not None:
                     room.topic = _topic(topic)
-                if lost_data or seq < room.last_seq:
-                    room.last_seq = seq
+                if lost_data or seq < room.last_seq:  # Redis lost lines: number on from ours
+                    keys, floor = (scripts.sequence(room_key),), (room.last_seq,)
+                    seq = int(await link.run(scripts.RESEQUENCE, keys, floor))
                     self.order.forget(room_key)
                     if room.members:
-                        hub.remote.lost(room_key, seq)
-                elif seq > room.last_seq:
+                        hub.remote.lost(room_key, room.last_seq)
+                if seq > room.last_seq:
                     self.order.fill(room_key, seq)
             await self._reassert(hub)
-            users = _pairs(await link.call("HGETALL", scripts.USERS))
-            online = {key.decode(): json.loads(record) for key, record in users}
-            for session in hub.remote.mirrored():
-                if session.key not in online or online[session.key]["node"] != _node_of(session):
-                    hub.remote.departed(Departed(session.key or ""))
-            for key, record in online.items():
-                if record["node"] != self.node:
-                    fact = Arrived(record["node"], key, record["name"], tuple(record["rooms"]))
-                    hub.remote.arrived(fact)
+            if lost_data:  # the other nodes have yet to announce their users again: wait for them
+                self._sweep = self._clock.callLater(self._lease, self._sweep_later)
+            else:
+                await self._mirror(hub)
         finally:
             self._syncing = False
         self.ready = True
@@ -279,6 +278,26 @@ class RedisPeers:
         early, self._early = self._early, []
         for channel, message in early:
             self.heard(channel, message)
+
+    async def _mirror(self, hub: Hub) -> None:
+        """Mirror the users of other nodes as Redis lists them: those it no longer lists left (or
+        their node was buried) while this node was away."""
+        users = _pairs(await self._link.call("HGETALL", scripts.USERS))
+        online = {key.decode(): json.loads(record) for key, record in users}
+        for session in hub.remote.mirrored():
+            if session.key not in online or online[session.key]["node"] != _node_of(session):
+                hub.remote.departed(Departed(session.key or ""))
+        for key, record in online.items():
+            if record["node"] != self.node:
+                fact = Arrived(record["node"], key, record["name"], tuple(record["rooms"]))
+                hub.remote.arrived(fact)
+
+    def _sweep_later(self) -> None:
+        """Mirror the other nodes' users, a lease after Redis came back without them: by then
+        every live node has announced its users again, and those still missing are gone."""
+        self._sweep = None
+        if self.hub is not None and self._can_write():
+            defer.ensureDeferred(self._mirror(self.hub)).addErrback(self._failed("catch up"))
 
     async def _reassert(self, hub: Hub) -> None:
         """Claim every name of this node again, and announce its users: a name another node

@@ -139,4 +139,19 @@ return alive
 """,
 )
 
-ALL = (PUBLISH, CLAIM, RELEASE, PRESENCE, RENEW)
+#: Raise a room's sequence to at least a number a node has shown: after Redis lost lines, the
+#: numbering goes on from the highest seq any node showed, so that no seq means two lines.
+#: KEYS: the room's sequence.  ARGV: the lowest it may be.  Returns the sequence.
+RESEQUENCE = Script(
+    "resequence",
+    """
+local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
+if seq < tonumber(ARGV[1]) then
+  seq = tonumber(ARGV[1])
+  redis.call('SET', KEYS[1], seq)
+end
+return seq
+""",
+)
+
+ALL = (PUBLISH, CLAIM, RELEASE, PRESENCE, RENEW, RESEQUENCE)
