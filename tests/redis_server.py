@@ -38,25 +38,41 @@ def free_port() -> int:
 
 
 class Redis:
-    """A redis-server of the test's own, with AOF on (or nothing kept), stopped by its PID."""
+    """A redis-server of the test's own, with AOF on (or nothing kept), stopped by its PID; on a
+    loopback port, or (``unix``) only on a Unix socket in its folder."""
 
-    def __init__(self, folder: Path, password: str | None = None, durable: bool = True) -> None:
+    def __init__(
+        self, folder: Path, password: str | None = None, durable: bool = True, unix: bool = False
+    ) -> None:
         self.folder = folder
         self.password = password
         self.durable = durable
-        self.port = free_port()
+        self.port = 0 if unix else free_port()
+        self.socket_path = folder / "redis.sock" if unix else None
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def endpoint(self) -> str:
+        if self.socket_path is not None:
+            return f"unix:{self.socket_path}"
         return f"tcp:127.0.0.1:{self.port}"
+
+    def _connect(self, timeout: float) -> socket.socket:
+        if self.socket_path is not None:
+            connection = socket.socket(socket.AF_UNIX)
+            connection.settimeout(timeout)
+            connection.connect(str(self.socket_path))
+            return connection
+        return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
 
     def start(self) -> None:
         assert REDIS_SERVER is not None, "redis-server is not installed"
         self.process = subprocess.Popen(
             [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir",
              str(self.folder), "--save", "", "--appendonly", "yes" if self.durable else "no",
-             *(["--requirepass", self.password] if self.password else [])],
+             *(["--requirepass", self.password] if self.password else []),
+             *(["--unixsocket", str(self.socket_path), "--unixsocketperm", "700"]
+               if self.socket_path is not None else [])],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -88,7 +104,7 @@ class Redis:
             f"*{len(each)}\r\n" + "".join(f"${len(w)}\r\n{w}\r\n" for w in each)
             for each in commands
         )
-        with socket.create_connection(("127.0.0.1", self.port), timeout=WAIT) as connection:
+        with self._connect(WAIT) as connection:
             connection.sendall(request.encode())
             reply = b""
             while not reply.endswith(b"\r\n"):
@@ -104,7 +120,7 @@ class Redis:
         if self.password:
             commands = (("AUTH", self.password), *commands)
         request = b"".join(_encode(each) for each in commands)
-        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as connection:
+        with self._connect(timeout) as connection:
             connection.sendall(request)
             stream = connection.makefile("rb")  # one buffer for every reply
             replies = [_read_reply(stream) for _ in commands]

@@ -3,41 +3,19 @@ whose Redis listens on ``/run/redis/redis.sock``."""
 
 from __future__ import annotations
 
-import subprocess
-import time
-from types import SimpleNamespace
-
 import pytest
-from installed_daemon import WAIT
-from redis_server import LOCAL, REDIS_SERVER, needs_redis, node
+from redis_server import LOCAL, Redis, needs_redis, node
 
 pytestmark = needs_redis
 
 
 @pytest.fixture
 def unix_redis(tmp_path):
-    """A redis-server listening only on a Unix socket in the test's folder, stopped by PID."""
-    assert REDIS_SERVER is not None, "redis-server is not installed"
-    path = tmp_path / "redis.sock"
-    process = subprocess.Popen(
-        [REDIS_SERVER, "--port", "0", "--unixsocket", str(path), "--unixsocketperm", "700",
-         "--dir", str(tmp_path), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + WAIT
-        while not path.exists():
-            assert process.poll() is None and time.monotonic() < deadline, "no redis socket"
-            time.sleep(0.05)
-        yield SimpleNamespace(endpoint=f"unix:{path}")
-    finally:
-        process.terminate()
-        try:
-            process.wait(WAIT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """A redis-server listening only on a Unix socket in the test's folder."""
+    server = Redis(tmp_path, durable=False, unix=True)
+    server.start()
+    yield server
+    server.stop()
 
 
 def test_two_nodes_meet_at_a_unix_socket(daemon, unix_redis, peers, tmp_path):
