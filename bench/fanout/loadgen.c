@@ -80,6 +80,12 @@
  * times {"type":"receipt",...}; an {"type":"error",...} is malformed and an error, as "! " is.
  * Not with --rooms.
  *
+ * fanout with --ports P1,P2,... (several chatd nodes of one cluster, bench/cluster): user i
+ * connects to the (i mod n)th port instead of PORT, so the users are spread over the nodes, and
+ * latencies of lines read on another node than their sender's are also kept apart: cross_p50_us
+ * and cross_p99_us. A node may announce someone's arrival twice (once it hears of it), so the
+ * join notices awaited are a floor.
+ *
  * Output: one JSON object on stdout at the end; progress on stderr. Exit status 0 when it ran,
  * 2 on a setup failure (fanout: not every user joined; connect, storm: no handshake completed;
  * the JSON then says why, with whatever was measured), 1 on a usage error.
@@ -184,6 +190,7 @@ static struct {
     double warmup, duration, rate, hold, timeout, drain, handshake_timeout;
     int inflight, join_inflight, server_pid, realtime, rooms, receipts;
     int web; /* --proto web */
+    int nports, ports[16]; /* --ports: one per node of a cluster */
     const char *prefix;
 } opt = {.users = 100, .senders = 10, .window = 16, .size = 64, .warmup = 3, .duration = 10,
          .rate = 0, .hold = 2, .timeout = 30, .drain = 5, .handshake_timeout = 10,
@@ -195,7 +202,7 @@ static void usage(void) {
             "       [--size BYTES] [--warmup S] [--duration S] [--rate R] [--hold S]\n"
             "       [--inflight M] [--timeout S] [--drain S] [--handshake-timeout S]\n"
             "       [--join-inflight M] [--prefix P] [--server-pid PID] [--realtime 0|1]\n"
-            "       [--rooms R] [--receipts 0|1] [--proto line|web]\n");
+            "       [--rooms R] [--receipts 0|1] [--proto line|web] [--ports P1,P2,...]\n");
     exit(1);
 }
 
@@ -249,6 +256,15 @@ static void parse_args(int argc, char **argv) {
         else if (!strcmp(a, "--realtime")) opt.realtime = whole(v);
         else if (!strcmp(a, "--rooms")) opt.rooms = whole(v);
         else if (!strcmp(a, "--receipts")) opt.receipts = whole(v);
+        else if (!strcmp(a, "--ports")) {
+            char list[256];
+            if (strlen(v) >= sizeof list) usage();
+            strcpy(list, v);
+            for (char *part = strtok(list, ","); part; part = strtok(NULL, ",")) {
+                if (opt.nports == 16) usage();
+                opt.ports[opt.nports++] = whole(part);
+            }
+        }
         else if (!strcmp(a, "--proto")) {
             if (!strcmp(v, "web")) opt.web = 1;
             else if (strcmp(v, "line")) usage();
@@ -263,6 +279,7 @@ static void parse_args(int argc, char **argv) {
          opt.size > 4000 || opt.rooms < 0 || opt.rooms > opt.users))
         usage();
     if (opt.web && (opt.scenario != FANOUT || opt.rooms)) usage();
+    if (opt.nports && (opt.scenario != FANOUT || opt.web)) usage();
     if (opt.receipts < 0 || opt.receipts > 1 || opt.realtime < 0 || opt.realtime > 1) usage();
 }
 
@@ -320,7 +337,10 @@ static struct {
     char first_malformed[160];
 } st;
 
-static hist_t lat_hist, hs_hist, receipt_hist;
+static hist_t lat_hist, hs_hist, receipt_hist, cross_hist;
+
+/* --ports: the node user i is on (0 without it) */
+static int node_of(int i) { return opt.nports ? i % opt.nports : 0; }
 
 /* --rooms: the room of user i, and how many users share it */
 static int room_of(int i) { return opt.rooms ? i % opt.rooms : 0; }
@@ -372,7 +392,9 @@ static void conn_start(conn_t *c) {
     c->started = now_ns();
     st.connects_started++;
     st.joined_inflight++;
-    int r = connect(fd, (struct sockaddr *)&addr, sizeof addr);
+    struct sockaddr_in to = addr;
+    if (opt.nports) to.sin_port = htons((uint16_t)opt.ports[node_of(c->idx)]);
+    int r = connect(fd, (struct sockaddr *)&to, sizeof to);
     if (r < 0 && errno != EINPROGRESS) {
         st.conn_errors++;
         st.handshakes_failed++;
@@ -580,7 +602,9 @@ static void chat_text(conn_t *c, const char *name, size_t name_len, const char *
     resolve((int)s, seq);
     if (st.measuring) {
         st.deliveries_window++;
-        hist_add(&lat_hist, t > sent_ns ? (t - sent_ns) / 1000 : 0);
+        uint64_t us = t > sent_ns ? (t - sent_ns) / 1000 : 0;
+        hist_add(&lat_hist, us);
+        if (node_of(c->idx) != node_of((int)s)) hist_add(&cross_hist, us);
     }
 }
 
@@ -1300,6 +1324,9 @@ static int run_fanout(void) {
     printf(", \"deferred\": %lld", (long long)(st.deferred - deferred_start));
     printf(", \"p50_us\": %.0f, \"p99_us\": %.0f, \"max_us\": %llu", hist_pct(&lat_hist, 50),
            hist_pct(&lat_hist, 99), (unsigned long long)lat_hist.max);
+    if (opt.nports)
+        printf(", \"nodes\": %d, \"cross_p50_us\": %.0f, \"cross_p99_us\": %.0f", opt.nports,
+               hist_pct(&cross_hist, 50), hist_pct(&cross_hist, 99));
     printf(", \"owed\": %lld, \"delivered\": %lld, \"lost\": %lld, \"duplicated\": %lld",
            (long long)owed, (long long)st.deliveries_unique, (long long)lost,
            (long long)st.duplicated);
