@@ -31,6 +31,7 @@ from twisted.logger import Logger
 
 from chatd.cluster import scripts
 from chatd.cluster.facts import apply_delivery, apply_fact, delivery_json, fact_json, fact_of
+from chatd.cluster.lease import LEASE, LEASE_LOST, RENEW_EVERY, RENEW_KEYS, Lease
 from chatd.cluster.link import Link
 from chatd.cluster.ordering import LineOrder
 from chatd.cluster.store import apply_shared, line_json, line_of, load_shared, stream_lines
@@ -53,14 +54,8 @@ if TYPE_CHECKING:
     from chatd.core.hub import Hub
     from chatd.core.session import Session
 
-#: Seconds a node's lease runs, and between renewals.
-LEASE, RENEW_EVERY = 10.0, 2.0
 #: Lines kept in each room's stream (about: trimmed with MAXLEN ~).
 STREAM_LINES = 10_000
-
-
-#: What this node's users are told when it lets them go (see :meth:`RedisPeers._let_go`).
-LEASE_LOST = "the chat lost its connection to the other nodes for too long, please reconnect"
 
 
 def new_node_name() -> str:
@@ -87,8 +82,16 @@ class RedisPeers:
         self._clock = clock
         self._link = link
         self._tail = tail
-        self._lease = lease
-        self._renew_every = renew_every
+        #: This node's lease, renewed every few seconds.
+        self.lease = Lease(
+            clock,
+            link,
+            node,
+            seconds=lease,
+            renew_every=renew_every,
+            lapsed=self._lease_lapsed,
+            expiring=self._let_go,
+        )
         self.hub: Hub | None = None
         #: Subscribed and caught up: messages are acted on, claims and lines go through.
         self.ready = False
@@ -97,11 +100,8 @@ class RedisPeers:
         #: Each room's lines in sequence order, gaps filled from the streams.
         self.order = LineOrder(link, node)
         self._epoch: bytes | None = None
-        self._renewal: Any = None
         #: The sweep of other nodes' users, due a lease after Redis came back empty.
         self._sweep: Any = None
-        #: When the lease was last renewed (or the node started).
-        self._renewed_at: float = clock.seconds()
         self._syncing = False
 
     def attach(self, hub: Hub) -> None:
@@ -110,12 +110,12 @@ class RedisPeers:
     # The links' news (wired by chatd.cluster.wiring)
 
     def start(self) -> None:
-        self._renew()
+        self.lease.start()
 
     def stop(self) -> None:
-        for timer in (self._renewal, self._sweep):
-            if timer is not None and timer.active():
-                timer.cancel()
+        self.lease.stop()
+        if self._sweep is not None and self._sweep.active():
+            self._sweep.cancel()
 
     def subscriber_up(self, subscribe: Callable[[list[str]], defer.Deferred[Any]]) -> None:
         """The pub/sub connection is (again) up: subscribe, then catch up."""
@@ -268,7 +268,7 @@ class RedisPeers:
                     self.order.fill(room_key, seq)
             await self._reassert(hub)
             if lost_data:  # the other nodes have yet to announce their users again: wait for them
-                self._sweep = self._clock.callLater(self._lease, self._sweep_later)
+                self._sweep = self._clock.callLater(self.lease.seconds, self._sweep_later)
             else:
                 await self._mirror(hub)
         finally:
@@ -306,11 +306,7 @@ class RedisPeers:
         Users Redis still lists for this node but it does not have (it was restarted under the
         same name, or they left while Redis was away) are announced gone, their names freed.
         """
-        await self._link.run(
-            scripts.RENEW,
-            (scripts.NODES, scripts.USERS, scripts.FACTS),
-            (self.node, int(self._lease * 1000), scripts.PREFIX),
-        )
+        await self._link.run(scripts.RENEW, RENEW_KEYS, self.lease.args)
         here = {session.key for session in hub.remote.local()}
         for raw in await self._link.call("SMEMBERS", scripts.node_users(self.node)):
             key = raw.decode()
@@ -334,30 +330,16 @@ class RedisPeers:
             rooms = tuple(room.name for room in session.rooms)
             self._present(Arrived(self.node, key, session.username(), rooms), session)
 
-    def _renew(self) -> None:
-        """Renew the lease; give up this node's users if it could not be renewed for nearly as
-        long as it runs, since another node may then take their names (see :func:`_let_go`)."""
-        self._renewal = self._clock.callLater(self._renew_every, self._renew)
-        now = self._clock.seconds()
-        if now - self._renewed_at > self._lease - self._renew_every:
-            self._let_go()
-        if not self._link.up:
-            return
-        keys = (scripts.NODES, scripts.USERS, scripts.FACTS)
-        args = (self.node, int(self._lease * 1000), scripts.PREFIX)
+    def _lease_lapsed(self) -> None:
+        """A renewal found the lease had run out: this node was buried, announce its users again."""
+        if self.ready and self.hub and self.hub.remote.local():
+            self.log.warn("node {node}: lease had run out, announcing again", node=self.node)
+            self.resync()
 
-        def renewed(alive: Any) -> None:
-            self._renewed_at = now
-            if not int(alive) and self.ready and self.hub and self.hub.remote.local():
-                self.log.warn("node {node}: lease had run out, announcing again", node=self.node)
-                self.resync()
-
-        self._link.run(scripts.RENEW, keys, args).addCallbacks(renewed, self._failed("renew"))
-
-    def _let_go(self) -> None:
-        """Disconnect this node's users: its lease is about to run out unrenewed, after which
-        another node may give their names to someone else, and no name may have two owners.
-        An outage shorter than that keeps every connection."""
+    def _let_go(self, seconds: float) -> None:
+        """Disconnect this node's users: its lease, not renewed for ``seconds``, is about to run
+        out, after which another node may give their names to someone else (see
+        :mod:`chatd.cluster.lease`)."""
         hub = self.hub
         users = hub.remote.local() if hub is not None else []
         if hub is None or not users:
@@ -365,7 +347,7 @@ class RedisPeers:
         self.log.warn(
             "node {node}: no lease for {seconds:.0f} s, disconnecting {count} users",
             node=self.node,
-            seconds=self._clock.seconds() - self._renewed_at,
+            seconds=seconds,
             count=len(users),
         )
         for session in users:

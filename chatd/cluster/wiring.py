@@ -16,6 +16,7 @@ from twisted.application.service import Service
 from twisted.internet import defer, endpoints
 
 from chatd.cluster import scripts
+from chatd.cluster.lease import RENEW_KEYS
 from chatd.cluster.link import RedisLink
 from chatd.cluster.node import RedisPeers
 from chatd.cluster.store import RedisStore
@@ -36,9 +37,9 @@ class ClusterLinks(Service):
     def leave(self) -> defer.Deferred[Any]:
         """End this node's lease now and close both connections."""
         self.peers.stop()
-        keys = (scripts.NODES, scripts.USERS, scripts.FACTS)
         args = (self.peers.node, -1, scripts.PREFIX)
-        d = self.commands.run(scripts.RENEW, keys, args) if self.commands.up else defer.succeed(0)
+        up = self.commands.up
+        d = self.commands.run(scripts.RENEW, RENEW_KEYS, args) if up else defer.succeed(0)
         d.addErrback(lambda _: None)
         d.addCallback(lambda _: defer.gatherResults([self.subscriber.stop(), self.commands.stop()]))
         d.addErrback(lambda _: None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chatd.cluster import scripts
-from chatd.cluster.node import LEASE, LEASE_LOST, RENEW_EVERY
+from chatd.cluster.lease import LEASE, LEASE_LOST, RENEW_EVERY
 from chatd.core import events
 from chatd.core.lookalike import lookalike_key
 from chatd.core.peers import RECONNECTING_LINE, RECONNECTING_NAME, UNREACHABLE_NODE
