@@ -86,8 +86,9 @@ class Lease:
 
         def failed(failure: Any) -> None:
             self.log.warn(
-                "node {node}: cannot renew its lease: {why}",
+                "node {node}: cannot {what}: {why}",
                 node=self._node,
+                what="renew",
                 why=failure.getErrorMessage(),
             )
 
