@@ -56,18 +56,7 @@ class Sidebar:
         ttk.Label(self.rooms_part, text="Rooms").grid(
             row=0, column=0, columnspan=2, sticky="w", pady=(0, PAD // 2)
         )
-        self.room_list = tkinter.Listbox(
-            self.rooms_part,
-            width=18,
-            height=6,
-            activestyle="none",
-            exportselection=False,
-            takefocus=0,
-            borderwidth=1,
-            relief="solid",
-            highlightthickness=0,
-            font=fonts["normal"],
-        )
+        self.room_list = _listbox(self.rooms_part, fonts["normal"], height=6)
         self.room_list.grid(row=1, column=0, columnspan=2, sticky="nsew")
         self.room_list.bind("<ButtonRelease-1>", self._clicked)
         self.room_list.bind("<Button-3>", self._menu)
@@ -85,17 +74,7 @@ class Sidebar:
 
         self.users_label = ttk.Label(self.frame, text="Online")
         self.users_label.grid(row=2, column=0, sticky="w", pady=(0, PAD // 2))
-        self.user_list = tkinter.Listbox(
-            self.frame,
-            width=18,
-            activestyle="none",
-            exportselection=False,
-            takefocus=0,
-            borderwidth=1,
-            relief="solid",
-            highlightthickness=0,
-            font=fonts["normal"],
-        )
+        self.user_list = _listbox(self.frame, fonts["normal"])
         self.user_list.grid(row=3, column=0, sticky="nsew")
         self.user_list.bind("<Double-Button-1>", self._message_user)
 
@@ -182,3 +161,20 @@ class Sidebar:
         if chosen:
             self._on_message(self.user_list.get(chosen[0]))
         return "break"
+
+
+def _listbox(parent: tkinter.Misc, font: tkfont.Font, height: int = 10) -> tkinter.Listbox:
+    """A list of the sidebar's look: a thin frame, no highlight, left out of the Tab order
+    (the keyboard reaches rooms and people through the message field's commands)."""
+    return tkinter.Listbox(
+        parent,
+        width=18,
+        height=height,
+        activestyle="none",
+        exportselection=False,
+        takefocus=0,
+        borderwidth=1,
+        relief="solid",
+        highlightthickness=0,
+        font=font,
+    )
