@@ -56,6 +56,8 @@ if TYPE_CHECKING:
 
 #: Lines kept in each room's stream (about: trimmed with MAXLEN ~).
 STREAM_LINES = 10_000
+#: The channels as pub/sub messages name them.
+_LINES, _FACTS = scripts.LINES.encode(), scripts.FACTS.encode()
 
 
 def new_node_name() -> str:
@@ -198,10 +200,10 @@ class RedisPeers:
     def _act(self, channel: bytes, message: bytes) -> None:
         hub = self.hub
         assert hub is not None
-        if channel == scripts.LINES.encode():
+        if channel == _LINES:
             room, seq, data = message.split(b"\n", 2)
             self.order.heard(line_of(room.decode(), int(seq), data))
-        elif channel == scripts.FACTS.encode():
+        elif channel == _FACTS:
             fields = json.loads(message)
             if fields["t"] == "shared":
                 if fields["node"] != self.node:

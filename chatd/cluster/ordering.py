@@ -17,7 +17,7 @@ from twisted.logger import Logger
 from chatd.cluster import scripts
 from chatd.cluster.link import Link
 from chatd.cluster.store import stream_lines
-from chatd.core.store import RoomRecord, StoredLine
+from chatd.core.store import StoredLine
 
 if TYPE_CHECKING:
     from chatd.core.hub import Hub
@@ -116,4 +116,4 @@ class LineOrder:
         return self.hub
 
     def _room(self, room_key: str) -> Room:
-        return self._hub.rooms.known(RoomRecord(room_key, room_key))
+        return self._hub.rooms.known(room_key)

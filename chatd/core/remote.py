@@ -245,12 +245,12 @@ class Remote:
 
     def room(self, name: str) -> Room:
         """The room called ``name``, known here from now on."""
-        return self.hub.rooms.known(RoomRecord(check_room_name(name), name))
+        return self.hub.rooms.known(check_room_name(name), name)
 
     def restore(self, record: RoomRecord) -> Room:
         """Room ``record`` as the peers keep it: its topic, and its newest lines if newer than
         what this hub has."""
-        room = self.hub.rooms.known(record)
+        room = self.hub.rooms.known(record.key, record.name)
         room.topic = record.topic
         if record.last_seq > room.last_seq:
             room.last_seq = record.last_seq
@@ -261,7 +261,7 @@ class Remote:
     def heard(self, line: StoredLine) -> None:
         """Line ``line`` of a room, numbered by the peers: the next one, in order, or older
         (then it was shown already)."""
-        room = self.hub.rooms.known(RoomRecord(line.room, line.room))
+        room = self.hub.rooms.known(line.room)
         if line.seq <= room.last_seq:
             return
         room.last_seq = line.seq
@@ -273,7 +273,7 @@ class Remote:
     def lost(self, room_key: str, through: int) -> None:
         """Lines of room ``room_key`` up to seq ``through`` are gone for good: tell its members
         and go on from there."""
-        room = self.hub.rooms.known(RoomRecord(room_key, room_key))
+        room = self.hub.rooms.known(room_key)
         room.last_seq = max(room.last_seq, through)
         self.hub.broadcast(events.LinesLost(room.name, through), None, room)
 

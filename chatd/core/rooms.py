@@ -167,11 +167,12 @@ class Rooms:
     def replayed(self, line: StoredLine, room: Room) -> events.Replayed:
         return events.Replayed(spoken(line, room.name), dated=not self._is_today(line.at))
 
-    def known(self, record: RoomRecord) -> Room:
-        """The room ``record`` names, made here if new (another node made it)."""
-        room = self._rooms.get(record.key)
+    def known(self, key: str, name: str | None = None) -> Room:
+        """The room with key ``key``, made here if new (another node made it), called ``name``
+        (by default its key)."""
+        room = self._rooms.get(key)
         if room is None:
-            room = self._rooms[record.key] = Room(record, self._tail_size)
+            room = self._rooms[key] = Room(RoomRecord(key, name or key), self._tail_size)
         return room
 
     # Membership
