@@ -157,21 +157,22 @@ class Peers(Protocol):
 
 
 class RemoteClient:
-    """The client of a user on another node: what is delivered to it goes to that node.
+    """The client of a user on another node: where they are, for what is sent to them.
 
-    Only events meant for one person reach it (a private message); broadcasts reach a remote
-    user through its own node, which hears every room's lines too.
+    Nothing delivered to it goes anywhere.  What is meant for that one person (a private message,
+    an operator's kick) goes to their node through :meth:`Peers.deliver`, which answers whether
+    it arrived (see :class:`~chatd.core.remote.Remote`); broadcasts, and what their own node
+    tells them of a change (a mute, say), reach them through that node.
     """
 
-    __slots__ = ("key", "node", "peer", "peers")
+    __slots__ = ("key", "node", "peer")
 
-    def __init__(self, peers: Peers, node: str, key: str) -> None:
-        self.peers, self.node, self.key = peers, node, key
+    def __init__(self, node: str, key: str) -> None:
+        self.node, self.key = node, key
         self.peer = f"node {node}"
 
     def deliver(self, event: events.Event) -> None:
-        if isinstance(event, events.Whispered):
-            self.peers.deliver(self.node, self.key, event)
+        """Nothing: see the class."""
 
     def close(self) -> None:
         """Nothing to close here: the user's own node closes its connection."""

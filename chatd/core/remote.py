@@ -195,8 +195,7 @@ class Remote:
 
     def arrived(self, fact: Arrived) -> None:
         """A user of another node is online: add them, and greet them in their rooms."""
-        hub, peers = self.hub, self.peers
-        assert peers is not None
+        hub = self.hub
         known = hub.find_user(fact.key)
         if known is not None:
             if is_remote(known) and known.key == fact.key:
@@ -205,7 +204,7 @@ class Remote:
             self.departed(Departed(fact.key))  # a stale mirror loses to the claim
             if hub.find_user(fact.key) is not None:
                 return  # held here: our claim and its disagree, and its node will find out
-        session = self._mirror(RemoteClient(peers, fact.node, fact.key), fact.name, fact.key)
+        session = self._mirror(RemoteClient(fact.node, fact.key), fact.name, fact.key)
         hub.rooms.enter_lobby(session)
         if events.LOBBY in fact.rooms or not fact.rooms:
             hub.broadcast(events.Joined(fact.name), None, hub.rooms.lobby)
