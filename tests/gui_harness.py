@@ -37,6 +37,33 @@ async def until(predicate, what: str, timeout: float = WAIT):
         await sleep(0.01)
 
 
+def view_lines(face) -> list[str]:
+    """The lines of the window's current view, as shown."""
+    return face.window.current.texts()
+
+
+async def shown(face, text: str) -> None:
+    await until(lambda: text in view_lines(face), lambda: f"{text!r} not in {view_lines(face)}")
+
+
+async def welcomed(face, name: str) -> None:
+    """Wait for the latest welcome as ``name`` and the ``* Online`` list the server sends after it.
+
+    The server writes them separately, so a window can show the welcome a moment before the
+    list: a line typed in that moment is shown between them.
+    """
+    welcome = WELCOME.format(name)
+
+    def listed() -> bool:
+        lines = view_lines(face)
+        if welcome not in lines:
+            return False
+        after = lines[len(lines) - lines[::-1].index(welcome) :]
+        return any(line.startswith("* Online (") for line in after)
+
+    await until(listed, lambda: f"{welcome!r} and the online list not in {view_lines(face)}")
+
+
 class LivePeer:
     """An nc-style :class:`Peer` read without blocking, so the in-process GUI keeps running."""
 

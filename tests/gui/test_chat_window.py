@@ -9,13 +9,9 @@ from __future__ import annotations
 import socket
 
 import pytest_twisted
-from gui_harness import WELCOME, until
+from gui_harness import WELCOME, shown, until, view_lines, welcomed
 
 from chatd.gui.styling import ACTION, ERROR, ME, NOTICE, OWN, PRIVATE, SPEAKER, STATUS
-
-
-def view_lines(face) -> list[str]:
-    return face.window.current.texts()
 
 
 def tags_at(face, text: str, offset: int = 0) -> set[str]:
@@ -33,17 +29,13 @@ def type_and_enter(face, text: str) -> None:
     entry.event_generate("<Return>")
 
 
-async def shown(face, text: str) -> None:
-    await until(lambda: text in view_lines(face), lambda: f"{text!r} not in {view_lines(face)}")
-
-
 @pytest_twisted.ensureDeferred
 async def test_chat_both_ways(server_port, open_gui, live_peers):
     """What the GUI types reaches nc and what nc types appears in the GUI, privately too."""
     nora = live_peers(server_port)
     nora.peer.join("nora")
     gui = open_gui(server_port, "gwen")
-    await shown(gui, WELCOME.format("gwen"))
+    await welcomed(gui, "gwen")
     await nora.expect("* gwen has joined the chat")
 
     type_and_enter(gui, "hello nora ✓")
@@ -70,7 +62,7 @@ async def test_each_line_kind_is_styled(server_port, open_gui, live_peers):
     nora = live_peers(server_port)
     nora.peer.join("nora2")
     gui = open_gui(server_port, "gil")
-    await shown(gui, WELCOME.format("gil"))
+    await welcomed(gui, "gil")
     type_and_enter(gui, "/msg nobody hi")
     await shown(gui, "! no such user: nobody")
     nora.send("/msg gil psst", "/me juggles", "hey gil, look")
@@ -95,7 +87,7 @@ async def test_the_user_list_follows_joins_leaves_renames_and_who(
 ):
     """The list is the current room's, kept current by notices; /who #room sets it right again."""
     gui = open_gui(server_port, "una")
-    await shown(gui, WELCOME.format("una"))
+    await welcomed(gui, "una")
     await until(
         lambda: gui.window.users_label.cget("text") == "In #lobby (1)", "no list of the lobby"
     )
@@ -129,7 +121,7 @@ async def test_the_view_follows_new_lines_unless_scrolled_up(server_port, open_g
     nora = live_peers(server_port)
     nora.peer.join("nora3")
     gui = open_gui(server_port, "fay")
-    await shown(gui, WELCOME.format("fay"))
+    await welcomed(gui, "fay")
     window = gui.window
     for number in range(60):
         window.show([(f"filler {number}", ())])
@@ -156,7 +148,7 @@ async def test_long_messages_wrap(server_port, open_gui, live_peers):
     nora = live_peers(server_port)
     nora.peer.join("nora4")
     gui = open_gui(server_port, "wyn")
-    await shown(gui, WELCOME.format("wyn"))
+    await welcomed(gui, "wyn")
     long = " ".join(["wrapping"] * 60)
     nora.send(long)
     await shown(gui, f"nora4: {long}")
@@ -174,7 +166,7 @@ async def test_up_and_down_recall_what_was_sent(server_port, open_gui, live_peer
     nora = live_peers(server_port)
     nora.peer.join("nora5")
     gui = open_gui(server_port, "rue")
-    await shown(gui, WELCOME.format("rue"))
+    await welcomed(gui, "rue")
     for line in ("first", "second"):
         type_and_enter(gui, line)
     await nora.expect("rue: second")
@@ -195,7 +187,7 @@ async def test_send_button_sends_and_the_entry_keeps_focus(server_port, open_gui
     nora = live_peers(server_port)
     nora.peer.join("nora6")
     gui = open_gui(server_port, "sid")
-    await shown(gui, WELCOME.format("sid"))
+    await welcomed(gui, "sid")
     gui.window.entry.insert(0, "by button")
     gui.window.send_button.invoke()
     await nora.expect("sid: by button")
@@ -209,7 +201,7 @@ async def test_quit_button_says_quit_and_closes(server_port, open_gui, live_peer
     nora = live_peers(server_port)
     nora.peer.join("nora7")
     gui = open_gui(server_port, "quin")
-    await shown(gui, WELCOME.format("quin"))
+    await welcomed(gui, "quin")
     gui.window.quit_button.invoke()
     await nora.expect("* quin has left the chat")
     await until(lambda: gui.closed.called, "the face did not close")
@@ -222,7 +214,7 @@ async def test_closing_the_window_says_quit(server_port, open_gui, live_peers):
     nora = live_peers(server_port)
     nora.peer.join("nora8")
     gui = open_gui(server_port, "cleo")
-    await shown(gui, WELCOME.format("cleo"))
+    await welcomed(gui, "cleo")
     root = gui.window.root
     root.tk.call(root.protocol("WM_DELETE_WINDOW"))
     await nora.expect("* cleo has left the chat")
@@ -235,7 +227,7 @@ async def test_typing_quit_leaves_with_the_reason(server_port, open_gui, live_pe
     nora = live_peers(server_port)
     nora.peer.join("nora9")
     gui = open_gui(server_port, "tad")
-    await shown(gui, WELCOME.format("tad"))
+    await welcomed(gui, "tad")
     type_and_enter(gui, "/quit off to lunch")
     await nora.expect("* tad has left the chat (off to lunch)")
     await until(lambda: gui.closed.called, "the face did not close")
@@ -245,7 +237,7 @@ async def test_typing_quit_leaves_with_the_reason(server_port, open_gui, live_pe
 async def test_the_prompt_our_name_answers_is_not_shown(server_port, open_gui, live_peers):
     """The window answers the username prompt itself, so the prompt is not in the view."""
     gui = open_gui(server_port, "pia")
-    await shown(gui, WELCOME.format("pia"))
+    await welcomed(gui, "pia")
     assert "* Please enter a username:" not in view_lines(gui)
 
 

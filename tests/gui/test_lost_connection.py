@@ -5,17 +5,9 @@ from __future__ import annotations
 import socket
 
 import pytest_twisted
-from gui_harness import WELCOME, until
+from gui_harness import shown, until, view_lines, welcomed
 
 LOCAL = "interface=127.0.0.1"
-
-
-def view_lines(face) -> list[str]:
-    return face.window.current.texts()
-
-
-async def shown(face, text: str) -> None:
-    await until(lambda: text in view_lines(face), lambda: f"{text!r} not in {view_lines(face)}")
 
 
 def closed_port() -> int:
@@ -32,7 +24,7 @@ async def test_a_lost_server_shows_a_banner_and_reconnect_joins_again(
     first = daemon("chatd", "--listen", f"tcp:0:{LOCAL}", "--history", "0")
     port = first.ports()[0]
     gui = open_gui(port, "lou")
-    await shown(gui, WELCOME.format("lou"))
+    await welcomed(gui, "lou")
     assert not gui.window.banner_shown
 
     first.terminate()
@@ -72,7 +64,7 @@ async def test_reconnecting_to_a_taken_name_lets_the_person_type_another(
     first = daemon("chatd", "--listen", f"tcp:0:{LOCAL}", "--history", "0")
     port = first.ports()[0]
     gui = open_gui(port, "max")
-    await shown(gui, WELCOME.format("max"))
+    await welcomed(gui, "max")
     first.terminate()
     await until(lambda: gui.window.banner_shown, "no banner after the server went away")
 

@@ -4,9 +4,9 @@ shown in the view nor recalled with Up, and the entry shows typing again after i
 from __future__ import annotations
 
 import pytest_twisted
-from gui_harness import WELCOME
+from gui_harness import shown, view_lines, welcomed
 
-from tests.gui.test_chat_window import shown, type_and_enter, view_lines
+from tests.gui.test_chat_window import type_and_enter
 
 PASSWORD = "Gui-Sw0rdfish"
 
@@ -22,7 +22,7 @@ async def test_nick_to_a_registered_name_hides_the_password(server_port, open_gu
     owner.send("<quit>")
     await owner.expect("* Goodbye rita!")
     gui = open_gui(server_port, "gwyn")
-    await shown(gui, WELCOME.format("gwyn"))
+    await welcomed(gui, "gwyn")
     type_and_enter(gui, "/nick rita")
     await shown(gui, "* rita is registered: please enter its password")
     assert gui.window.entry.cget("show") == "\u2022"
