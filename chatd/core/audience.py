@@ -16,6 +16,7 @@ rooms as they are when it delivers.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, Protocol
 
 from chatd.core import events
@@ -72,3 +73,41 @@ class DirectAudience:
 
     def catch_up(self, session: Session) -> None:
         pass  # everything was delivered at once
+
+
+class Audiences:
+    """The audiences of the users online: the hub's broadcasts go through each of them once.
+
+    Each audience is counted by its members, and goes when its last member does.
+    """
+
+    def __init__(self) -> None:
+        self._members: Counter[Audience] = Counter()
+        #: The same audiences as a tuple, made again when one comes or goes: what a broadcast
+        #: goes through, unchanged while it does (a delivery that ends a connection may take its
+        #: audience out meanwhile), without copying them for every line.
+        self._each: tuple[Audience, ...] = ()
+
+    def add(self, session: Session) -> None:
+        """``session``'s user is online: it hears broadcasts through its audience."""
+        audience = session.audience
+        audience.add(session)
+        self._members[audience] += 1
+        if self._members[audience] == 1:
+            self._each = tuple(self._members)
+
+    def remove(self, session: Session) -> None:
+        """``session``'s user has left: it hears no broadcast made from now on."""
+        audience = session.audience
+        audience.remove(session)
+        self._members[audience] -= 1
+        if not self._members[audience]:
+            del self._members[audience]
+            self._each = tuple(self._members)
+
+    def broadcast(
+        self, event: events.Event, exclude: Session | None, scope: Room | frozenset[Room]
+    ) -> None:
+        """Deliver ``event`` to everyone online who hears ``scope``, but ``exclude``."""
+        for audience in self._each:
+            audience.broadcast(event, exclude, scope)

@@ -12,7 +12,6 @@ connection limits in :mod:`chatd.core.admission`.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 
 from twisted.logger import Logger
@@ -20,7 +19,7 @@ from twisted.logger import Logger
 from chatd.core import events
 from chatd.core.accounts import AccountBook, Accounts, Passwords
 from chatd.core.admission import Admission
-from chatd.core.audience import Audience, DirectAudience
+from chatd.core.audience import Audience, Audiences, DirectAudience
 from chatd.core.clock import Clock
 from chatd.core.deadlines import Deadlines
 from chatd.core.directory import Directory
@@ -68,6 +67,8 @@ class Hub:
         if history_size < 0:
             raise ValueError("history size cannot be negative")
         store = store if store is not None else MemoryStore()
+        #: The audiences of the users online, through which every broadcast goes.
+        self._audiences = Audiences()
         #: Registered names, and logging into them (``passwords`` None: no accounts here).
         self.accounts = Accounts(
             self, accounts if accounts is not None else AccountBook(store), passwords
@@ -82,7 +83,7 @@ class Hub:
             tail_size=history_size,
             max_rooms=limits.max_rooms,
             max_rooms_per_user=limits.max_rooms_per_user,
-            broadcast=self._broadcast,
+            broadcast=self._audiences.broadcast,
             before_change=self._catch_up,
             is_today=self._is_today,
             peers=peers,
@@ -97,12 +98,6 @@ class Hub:
         #: The other nodes of a cluster, and what they tell (see :mod:`chatd.core.remote`); it
         #: files their users in the same directory.
         self.remote = Remote(self, peers, self._users)
-        #: The audiences of the users online, with how many users each has.
-        self._audiences: Counter[Audience] = Counter()
-        #: The same audiences as a tuple, made again when one comes or goes: what a broadcast
-        #: goes through, unchanged while it does (a delivery that ends a connection may take
-        #: its audience out meanwhile), without copying them for every line.
-        self._broadcast_to: tuple[Audience, ...] = ()
         self._direct = DirectAudience()
         self._handshakes: Deadlines[Session] = Deadlines(
             clock, limits.handshake_timeout, self._handshake_expired
@@ -205,10 +200,7 @@ class Hub:
         self._users.add(key, name, session)
         client = session.client
         self.rooms.enter_lobby(session)
-        session.audience.add(session)
-        self._audiences[session.audience] += 1
-        if self._audiences[session.audience] == 1:
-            self._broadcast_to = tuple(self._audiences)
+        self._audiences.add(session)
         self._handshakes.stop(session)
         self._silences.start(session)
         self.log.info("{name} joined from {peer}", name=name, peer=client.peer)
@@ -218,7 +210,7 @@ class Hub:
         client.deliver(events.Online(self.online()))
         for line in self.rooms.replay(self.rooms.lobby):
             client.deliver(line)
-        self._broadcast(events.Joined(name), session, self.rooms.lobby)
+        self.broadcast(events.Joined(name), session, self.rooms.lobby)
 
     def say(self, session: Session, text: str, room: str | None = None) -> None:
         """Relay a chat line from ``session`` to the others in ``room`` (None: its current)."""
@@ -266,7 +258,7 @@ class Hub:
         self.log.info("{old} is now {new}", old=old_name, new=new_name)
         self.remote.renamed_here(old_key, key, new_name)
         session.client.deliver(events.NameChanged(new_name))
-        self._broadcast(events.Renamed(old_name, new_name), session, frozenset(session.rooms))
+        self.broadcast(events.Renamed(old_name, new_name), session, frozenset(session.rooms))
 
     def whisper(self, session: Session, recipient_name: str, text: str) -> None:
         """Send a private message, or raise :class:`NoSuchUser`."""
@@ -318,7 +310,7 @@ class Hub:
     def announce(self, session: Session, text: str) -> None:
         """An operator's announcement, to every user."""
         self.log.info("{op} announced: {text}", op=self.user(session), text=text)
-        self._broadcast(events.Announcement(text), None, frozenset(self.rooms.occupied()))
+        self.broadcast(events.Announcement(text), None, frozenset(self.rooms.occupied()))
 
     def remove(
         self,
@@ -435,16 +427,11 @@ class Hub:
             return
         self._users.remove(key)
         self.remote.left(key, reason, notice)
-        audience = session.audience
-        audience.remove(session)
-        self._audiences[audience] -= 1
-        if not self._audiences[audience]:
-            del self._audiences[audience]
-            self._broadcast_to = tuple(self._audiences)
+        self._audiences.remove(session)
         rooms = self.rooms.leave_all(session)
         self.log.info("{name} left ({how})", name=name, how=how)
         if not self._closing:
-            self._broadcast(notice or events.Left(name, reason), session, rooms)
+            self.broadcast(notice or events.Left(name, reason), session, rooms)
 
     def _speak(self, session: Session, text: str, room: str | None, action: bool) -> None:
         name = self.user(session)
@@ -471,13 +458,11 @@ class Hub:
     def _is_today(self, at: float) -> bool:
         return time.localtime(at)[:3] == time.localtime(self.clock.seconds())[:3]
 
-    def _broadcast(
+    def broadcast(
         self, event: events.Event, exclude: Session | None, scope: Room | frozenset[Room]
     ) -> None:
-        for audience in self._broadcast_to:
-            audience.broadcast(event, exclude, scope)
-
-    broadcast = _broadcast
+        """Deliver ``event`` to everyone online who hears ``scope``, but ``exclude``."""
+        self._audiences.broadcast(event, exclude, scope)
 
 
 def _nothing(line: StoredLine) -> None:

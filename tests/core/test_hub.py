@@ -329,3 +329,19 @@ def test_a_door_audience_gets_each_broadcast_once_for_all_its_members(room):
     assert [event.text for event in plain_client.take()] == ["hello"]
     sessions[1].receive("<quit>")
     assert audience.members == [sessions[0], sessions[2]]
+
+
+def test_a_door_audience_hears_nothing_once_its_last_member_left(room):
+    """An audience whose members have all gone is dropped, and joins again with a new member."""
+    plain, _ = room.join("plain")
+    audience = RecordingAudience()
+    door, _ = room.connect(audience=audience)
+    door.receive("door")
+    door.receive("<quit>")
+    audience.broadcasts.clear()
+    plain.receive("anyone?")
+    assert audience.broadcasts == []
+    again, _ = room.connect(audience=audience)
+    again.receive("again")
+    plain.receive("welcome back")
+    assert [(type(event), exclude) for event, exclude in audience.broadcasts][-1] == (Said, plain)
