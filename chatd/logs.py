@@ -46,6 +46,8 @@ EVENTS: Mapping[str, str] = {
         "refusal-summary",
     "connection from {peer} closed: {why}": "close",
     "refused a WebSocket from {peer}: origin {origin} is not allowed": "refusal",
+    "trusted proxy {proxy} sent an unreadable X-Forwarded-For ({why}): counting the request as "
+    "the proxy's": "proxy",
     # People.
     "{name} joined from {peer}": "join",
     "refused name from {peer}: {why}": "name-refused",

@@ -32,6 +32,7 @@ NEED_RESTART = (
     "metrics",
     "web",
     "web-origin",
+    "web-trusted-proxy",
     "redis",
     "redis-password-file",
     "node-name",

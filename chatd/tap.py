@@ -26,6 +26,7 @@ from chatd.core.store import MemoryStore, Store
 from chatd.core.text import clean
 from chatd.descriptors import fit_open_files
 from chatd.doors.line import LineDoorFactory
+from chatd.doors.web.forwarded import TrustedProxies, network_of
 from chatd.doors.web.site import WebDoorFactory, WebSite
 from chatd.limits import Limits
 from chatd.service import ChatService
@@ -86,6 +87,20 @@ def _origins(value: str, name: str = "--web-origin") -> tuple[str, ...]:
 
 
 _origins.coerceDoc = ""  # type: ignore[attr-defined]  # usage.Options appends it to the help
+
+
+def _networks(value: str, name: str = "--web-trusted-proxy") -> tuple[str, ...]:
+    """The addresses and networks a comma-separated ``--web-trusted-proxy`` names, each checked."""
+    networks = tuple(part.strip() for part in value.split(",") if part.strip())
+    for network in networks:
+        try:
+            network_of(network)
+        except ValueError as refusal:
+            raise ValueError(f"{name}: {refusal}") from None
+    return networks
+
+
+_networks.coerceDoc = ""  # type: ignore[attr-defined]
 
 
 #: The operating limits as options: (option, field of :class:`Limits`, type, minimum, help).
@@ -200,6 +215,15 @@ class Options(usage.Options):
             _origins,
         ],
         [
+            "web-trusted-proxy",
+            None,
+            "",
+            "Reverse proxies in front of --web whose X-Forwarded-For and X-Forwarded-Proto are "
+            "believed: addresses or networks, comma-separated, e.g. 127.0.0.1,::1 (none by "
+            "default: the TCP peer is who came).",
+            _networks,
+        ],
+        [
             "redis",
             None,
             None,
@@ -300,6 +324,8 @@ class Options(usage.Options):
                 check_endpoint(self[name], self.spelled(name))
         if self["redis"] is not None:
             check_client_endpoint(self["redis"], self.spelled("redis"))
+        if self["web-trusted-proxy"] and self["web"] is None:
+            raise usage.UsageError(f"{self.spelled('web-trusted-proxy')} needs --web")
         for name in ("redis-password-file", "node-name"):
             if self[name] is not None and self["redis"] is None:
                 raise usage.UsageError(f"{self.spelled(name)} needs --redis")
@@ -347,6 +373,8 @@ class Options(usage.Options):
         """Option ``name`` with its value, as the user wrote it: ``--port 4000`` on the command
         line, ``port = 4000 in chatd.toml`` from the config file."""
         value = self[name]
+        if isinstance(value, tuple):  # a comma-separated list, checked: shown as written
+            value = ",".join(value)
         if name in self.from_file:
             shown = repr(value) if isinstance(value, str) else value
             return f"{name} = {shown} in {self['config']}"
@@ -513,7 +541,8 @@ def makeService(options: Options) -> ChatService:
         endpoint = endpoints.serverFromString(reactor, description)
         Listener(endpoint, door, source).setServiceParent(chat)
     if web is not None:
-        page = WebSite(web, options["web-origin"] or ())
+        proxies = TrustedProxies(options["web-trusted-proxy"] or ())
+        page = WebSite(web, options["web-origin"] or (), proxies)
         endpoint = endpoints.serverFromString(reactor, options["web"])
         Listener(endpoint, page, options.spelled("web")).setServiceParent(chat)
     if options["metrics"] is not None:

@@ -79,6 +79,11 @@ def test_listen_replaces_port_and_is_repeatable():
         (["--redis", "bogus:1"], "cannot connect to --redis bogus:1"),
         (["--node-name", "a"], "--node-name a needs --redis"),
         (["--redis-password-file", "pw"], "--redis-password-file pw needs --redis"),
+        (["--web-trusted-proxy", "127.0.0.1,::1"], "--web-trusted-proxy 127.0.0.1,::1 needs --web"),
+        (
+            ["--web", "tcp:0", "--web-trusted-proxy", "127.0.0.1,proxy.lan"],
+            "--web-trusted-proxy: 'proxy.lan' is not an address or network",
+        ),
         (["--redis", "tcp:localhost:6379", "--node-name", "a b"], "--node-name a b: a node name"),
     ],
 )

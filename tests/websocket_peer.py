@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from wsproto import ConnectionType, WSConnection
@@ -51,9 +52,15 @@ class WebSocketPeer:
         self._reject_status = 0
         self._reject_body = b""
 
-    def handshake(self, host: str, origin: str | None = None, path: str = "/ws") -> bytes:
+    def handshake(
+        self,
+        host: str,
+        origin: str | None = None,
+        path: str = "/ws",
+        headers: Sequence[tuple[str, str]] = (),
+    ) -> bytes:
         extra = [("Origin", origin)] if origin is not None else []
-        return self.ws.send(Request(host=host, target=path, extra_headers=extra))
+        return self.ws.send(Request(host=host, target=path, extra_headers=[*extra, *headers]))
 
     def take_bytes(self, data: bytes) -> bytes:
         """Feed what the server sent; returns what must be written back (pongs, close)."""
@@ -108,14 +115,19 @@ class SocketWebSocket(WebSocketPeer):
     """A blocking client over a real TCP connection, for tests against the installed daemon."""
 
     def __init__(
-        self, port: int, origin: str | None = None, host: str = "127.0.0.1", wrap=None
+        self,
+        port: int,
+        origin: str | None = None,
+        host: str = "127.0.0.1",
+        wrap=None,
+        headers: Sequence[tuple[str, str]] = (),
     ) -> None:
         """Connect and upgrade; ``wrap`` turns the socket into another (TLS, say) first."""
         super().__init__()
         self.sock = socket.create_connection((host, port), timeout=WAIT)
         if wrap is not None:
             self.sock = wrap(self.sock)
-        self.sock.sendall(self.handshake(f"{host}:{port}", origin))
+        self.sock.sendall(self.handshake(f"{host}:{port}", origin, headers=headers))
         deadline = time.monotonic() + WAIT
         while not self.accepted and self.rejected is None:
             self._read(deadline)

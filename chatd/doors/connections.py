@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Generic, Protocol, TypeVar
 
 from twisted.internet import defer
+from twisted.internet.interfaces import IAddress
 from twisted.logger import Logger
 
 from chatd.core import events
@@ -66,10 +67,10 @@ class DoorConnections(Generic[C]):
         """This door's open connections, including refused ones not closed yet."""
         return len(self._open)
 
-    def admit(self, connection: C, door: str) -> Session | None:
-        """Ask the hub to admit a new connection (``door`` names how it came, for ``/whois``);
-        if it refuses, say why and close."""
-        peer = connection.transport.getPeer()
+    def admit(self, connection: C, door: str, client: IAddress | None = None) -> Session | None:
+        """Ask the hub to admit a new connection (``door`` names how it came, for ``/whois``)
+        from ``client``, by default its TCP peer; if it refuses, say why and close."""
+        peer = client if client is not None else connection.transport.getPeer()
         try:
             return self.hub.connect(
                 connection, origin(peer), self.fanout, address=host(peer), door=door

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 from twisted.internet import defer, task
@@ -91,15 +91,22 @@ class WebWire(WebSocketPeer):
     """
 
     def __init__(
-        self, site: WebSite, clock: task.Clock, port: int, origin: str | None = None
+        self,
+        site: WebSite,
+        clock: task.Clock,
+        port: int,
+        origin: str | None = None,
+        *,
+        host: str = "127.0.0.1",
+        headers: Sequence[tuple[str, str]] = (),
     ) -> None:
         super().__init__()
         self.clock = clock
-        peer = IPv4Address("TCP", "127.0.0.1", port)
+        peer = IPv4Address("TCP", host, port)
         self.channel = site.buildProtocol(peer)
         self.transport = StringTransport(peerAddress=peer)
         self.channel.makeConnection(self.transport)
-        self.send_raw(self.handshake("chat.test", origin))
+        self.send_raw(self.handshake("chat.test", origin, headers=headers))
         self.pump()
 
     def send_raw(self, data: bytes) -> None:
@@ -177,8 +184,16 @@ class Chat:
         self.settle()
         return wire
 
-    def connect_web(self, origin: str | None = None) -> WebWire:
-        wire = WebWire(self.site, self.clock, 50000 + len(self.web_wires), origin)
+    def connect_web(
+        self,
+        origin: str | None = None,
+        *,
+        host: str = "127.0.0.1",
+        headers: Sequence[tuple[str, str]] = (),
+    ) -> WebWire:
+        """A WebSocket from ``host`` (a browser's, or a reverse proxy's with ``headers``)."""
+        port = 50000 + len(self.web_wires)
+        wire = WebWire(self.site, self.clock, port, origin, host=host, headers=headers)
         self.web_wires.append(wire)
         return wire
 

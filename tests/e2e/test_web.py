@@ -126,3 +126,25 @@ def test_the_web_door_counts_in_the_metrics(daemon):
     bot.join("bot")
     text = http(metrics_port, b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert b'chatd_connections{door="web"} 1.0' in text
+
+
+def test_behind_a_trusted_proxy_each_browser_counts_as_itself(daemon, peers):
+    """With --web-trusted-proxy, X-Forwarded-For names who came: the per-address limit counts
+    browsers, not the proxy, and the log says which proxy brought whom."""
+    server = daemon("chatd", "--listen", f"tcp:0:{LOCAL}", "--web", f"tcp:0:{LOCAL}",
+                    "--db", ":memory:", "--max-per-ip", "1",
+                    "--web-trusted-proxy", "127.0.0.1,::1")  # fmt: skip
+    line_port, web_port = server.ports(2)
+    forwarded = lambda client: [("X-Forwarded-For", f"6.6.6.6, {client}")]  # noqa: E731
+    ann = SocketWebSocket(web_port, headers=forwarded("203.0.113.5"))
+    assert ann.join("ann") == {"type": "welcome", "name": "ann"}
+    bob = SocketWebSocket(web_port, headers=forwarded("203.0.113.6"))
+    assert bob.join("bob") == {"type": "welcome", "name": "bob"}
+    again = SocketWebSocket(web_port, headers=forwarded("203.0.113.5"))
+    assert again.next("error")["code"] == "too_many_connections"
+    nc = peers(line_port)  # nor is the proxy's own address used up
+    nc.join("cat")
+    assert ann.next("joined")["name"] == "bob"
+    assert ann.next("joined") == {"type": "joined", "name": "cat", "room": "#lobby"}
+    assert "ann joined from web 203.0.113.5 via 127.0.0.1:" in server.log()
+    server.assert_no_errors()

@@ -39,7 +39,7 @@ from chatd.core.errors import ChatError
 from chatd.core.session import Session
 from chatd.doors.flood import FloodGate
 from chatd.doors.outbox import CLOSE_LINGER_SECONDS, Outbox
-from chatd.doors.peer import Departed, Transport, describe, hung_up, limit_reads
+from chatd.doors.peer import Departed, Transport, describe, host, hung_up, limit_reads
 from chatd.doors.web import operations, wire
 from chatd.doors.web.frames import close_frame
 from chatd.doors.web.wire import BadRequest
@@ -68,7 +68,9 @@ class WebDoor:
 
     log = Logger()
 
-    def __init__(self, factory: WebDoorFactory, request: Request) -> None:
+    def __init__(
+        self, factory: WebDoorFactory, request: Request, client: IAddress | None = None
+    ) -> None:
         self.factory = factory
         self.hub = factory.hub
         self.clock = self.hub.clock
@@ -80,6 +82,8 @@ class WebDoor:
         #: The WebSocket parser's input, which the door feeds (see negotiationStarted).
         self._parse: Callable[[bytes], None] = _unused
         self.transport: Transport = request.channel.transport  # type: ignore[assignment]
+        #: The client's address as a trusted reverse proxy forwarded it; None: the TCP peer is.
+        self.client = client
         self.session: Session | None = None
         self.outbox: Outbox | None = None
         self._flood = (
@@ -94,6 +98,8 @@ class WebDoor:
 
     @property
     def peer(self) -> str:
+        if self.client is not None:
+            return f"web {host(self.client)} via {describe(self.transport.getPeer())}"
         return f"web {describe(self.transport.getPeer())}"
 
     # Twisted's side
@@ -118,7 +124,7 @@ class WebDoor:
         if self._flood is not None:
             limit_reads(self.transport, self.max_message + 16)
         self._send(wire.frame(wire.hello(__version__)))
-        self.session = self.factory.admit(self, "web")
+        self.session = self.factory.admit(self, "web", self.client)
 
     def _bytes_received(self, data: bytes) -> None:
         if self._closing:

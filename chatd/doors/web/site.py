@@ -8,6 +8,9 @@
   allows: another site's page could otherwise chat in the name of a visitor's browser.  A
   request without an Origin header comes from a program, not a page, and is let through (a
   browser always sends one).  A plain GET on ``/ws`` gets a 400 that says what the path is for.
+- **Behind a reverse proxy** named by ``--web-trusted-proxy``, a request is the client's that
+  the proxy forwards (:mod:`~chatd.doors.web.forwarded`): ``getClientAddress`` and ``isSecure``
+  say what the proxy said.
 """
 
 from __future__ import annotations
@@ -15,15 +18,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from twisted.internet.interfaces import IAddress
 from twisted.logger import Logger
 from twisted.web import pages, resource, server
 from twisted.web.websocket import WebSocketResource
 
 from chatd.core.hub import Hub
+from chatd.core.logquota import LogQuota
 from chatd.doors.connections import DoorConnections
 from chatd.doors.fanout import Fanout
 from chatd.doors.web import wire
 from chatd.doors.web.door import WebDoor
+from chatd.doors.web.forwarded import Forwarded, TrustedProxies, UnreadableForwarding
 
 STATIC = Path(__file__).parent / "static"
 
@@ -53,7 +59,9 @@ class WebDoorFactory(DoorConnections[WebDoor]):
         super().__init__(hub, Fanout(hub.clock, encode=wire.encode, encode_marked=None))
 
     def buildProtocol(self, request: server.Request) -> WebDoor:
-        return self.opened(WebDoor(self, request))
+        forwarded: Forwarded | None = getattr(request, "forwarded", None)
+        client = forwarded.client if forwarded is not None else None
+        return self.opened(WebDoor(self, request, client))
 
 
 class GuardedWebSocket(WebSocketResource):
@@ -97,12 +105,28 @@ def _plain(request: server.Request, code: int, text: str) -> bytes:
 
 
 class _Request(server.Request):
-    """A request whose every response carries the security headers."""
+    """A request whose every response carries the security headers, and which is its client's
+    when a trusted proxy forwards it."""
+
+    #: What a trusted proxy said about this request; None if it came straight from its client.
+    forwarded: Forwarded | None = None
 
     def process(self) -> None:
         for name, value in _SECURITY_HEADERS:
             self.setHeader(name, value)
+        site: WebSite = self.channel.site  # type: ignore[attr-defined]
+        self.forwarded = site.forwarded(self)
         super().process()
+
+    def getClientAddress(self) -> IAddress:
+        if self.forwarded is not None:
+            return self.forwarded.client
+        return super().getClientAddress()
+
+    def isSecure(self) -> bool:
+        if self.forwarded is not None and self.forwarded.secure is not None:
+            return self.forwarded.secure
+        return super().isSecure()
 
 
 #: The page's files, by the name they are served under, and their media types.
@@ -143,7 +167,15 @@ class WebSite(server.Site):
     displayTracebacks = False
     noisy = False
 
-    def __init__(self, factory: WebDoorFactory, origins: Iterable[str] = ()) -> None:
+    #: Not ``log``: that is the access log's method of Twisted's ``Site``.
+    logger = Logger()
+
+    def __init__(
+        self,
+        factory: WebDoorFactory,
+        origins: Iterable[str] = (),
+        proxies: TrustedProxies | None = None,
+    ) -> None:
         root = _Root()
         for path, (name, media_type) in ASSETS.items():
             root.putChild(path.encode(), _Asset((STATIC / name).read_bytes(), media_type))
@@ -151,3 +183,25 @@ class WebSite(server.Site):
         super().__init__(root)
         #: The door, for the service (shutdown) and the metrics.
         self.door = factory
+        #: The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed.
+        self.proxies = proxies or TrustedProxies()
+        self._unreadable_logged = LogQuota(factory.hub.clock, "unreadable X-Forwarded-For headers")
+
+    def forwarded(self, request: server.Request) -> Forwarded | None:
+        """What a trusted proxy said about ``request``: None if it came from anyone else, or
+        from a proxy whose X-Forwarded-For cannot be read (logged; it counts as the proxy's)."""
+        if not self.proxies:
+            return None
+        peer = request.client  # the TCP peer (Twisted's Request sets it when made)
+        try:
+            return self.proxies.forwarded(peer, request.requestHeaders)
+        except UnreadableForwarding as unreadable:
+            proxy = getattr(peer, "host", None)
+            if self._unreadable_logged.allow(proxy):
+                self.logger.warn(
+                    "trusted proxy {proxy} sent an unreadable X-Forwarded-For ({why}): "
+                    "counting the request as the proxy's",
+                    proxy=proxy,
+                    why=str(unreadable),
+                )
+            return None
