@@ -319,6 +319,14 @@ class Options(usage.Options):
             self["motd-lines"] = read_motd(self["motd"], where or "cannot read --motd file")
         for description, source in self.listeners():
             check_endpoint(description, source)
+            if description.partition(":")[0].strip().lower() == "haproxy":
+                # Twisted's wrapper connects the door before it reads the header: every user
+                # would be admitted, limited and banned as the balancer's address.
+                raise usage.UsageError(
+                    f"cannot listen on {source}: the line door does not read PROXY protocol "
+                    "headers (every user would count as the balancer's address); listen on "
+                    "tcp: and have the balancer send none"
+                )
         for name in ("metrics", "web"):
             if self[name] is not None:
                 check_endpoint(self[name], self.spelled(name))

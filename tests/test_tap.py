@@ -74,6 +74,7 @@ def test_listen_replaces_port_and_is_repeatable():
         (["--listen", "tcp6:-1"], "--listen 'tcp6:-1': the port must be 0 to 65535, not -1"),
         (["--listen", "tcp:0", "--listen", "tcp:0"], "--listen 'tcp:0' is given twice"),
         (["stray"], "unexpected argument 'stray'"),
+        (["--listen", "haproxy:tcp:0"], "the line door does not read PROXY protocol headers"),
         (["--listen", "ssl:0:privateKey=/no/such/key.pem"], "No such file"),
         (["--motd", "/no/such/motd"], "cannot read --motd file"),
         (["--redis", "bogus:1"], "cannot connect to --redis bogus:1"),
