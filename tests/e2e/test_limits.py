@@ -96,7 +96,11 @@ def test_a_connection_storm_past_the_open_file_limit_is_refused_without_spinning
         assert first_line(fresh) == b"* Please enter a username:\r\n"
     finally:
         fresh.close()
-    server.assert_no_errors()
+    # Twisted frees a descriptor it keeps in reserve to accept and close what waits on EMFILE;
+    # on a busy machine it can find none to take back at once, and says so (critical, with a
+    # traceback) before it tries again at the next EMFILE.  That is its recovery working, not
+    # an error of chatd's.
+    server.assert_no_errors(allowing="Could not reserve EMFILE recovery file descriptor.")
 
 
 def test_a_stalled_reader_does_not_grow_the_daemons_memory(daemon, peers):
