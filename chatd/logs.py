@@ -48,6 +48,7 @@ EVENTS: Mapping[str, str] = {
     "refused a WebSocket from {peer}: origin {origin} is not allowed": "refusal",
     "trusted proxy {proxy} sent an unreadable X-Forwarded-For ({why}): counting the request as "
     "the proxy's": "proxy",
+    "closed {peer} before the chat: {why}": "proxy",
     # People.
     "{name} joined from {peer}": "join",
     "refused name from {peer}: {why}": "name-refused",

@@ -26,6 +26,7 @@ from chatd.core.store import MemoryStore, Store
 from chatd.core.text import clean
 from chatd.descriptors import fit_open_files
 from chatd.doors.line import LineDoorFactory
+from chatd.doors.proxyheader import server_endpoint
 from chatd.doors.web.forwarded import TrustedProxies, network_of
 from chatd.doors.web.site import WebDoorFactory, WebSite
 from chatd.limits import Limits
@@ -319,14 +320,6 @@ class Options(usage.Options):
             self["motd-lines"] = read_motd(self["motd"], where or "cannot read --motd file")
         for description, source in self.listeners():
             check_endpoint(description, source)
-            if description.partition(":")[0].strip().lower() == "haproxy":
-                # Twisted's wrapper connects the door before it reads the header: every user
-                # would be admitted, limited and banned as the balancer's address.
-                raise usage.UsageError(
-                    f"cannot listen on {source}: the line door does not read PROXY protocol "
-                    "headers (every user would count as the balancer's address); listen on "
-                    "tcp: and have the balancer send none"
-                )
         for name in ("metrics", "web"):
             if self[name] is not None:
                 check_endpoint(self[name], self.spelled(name))
@@ -439,6 +432,15 @@ def check_endpoint(description: str, source: str) -> None:
     A port out of range is caught here too: the parsers accept ``tcp:99999``, and only bind()
     would refuse it.
     """
+    kind, _, wrapped = description.partition(":")
+    if kind.strip().lower() == "haproxy":  # the PROXY protocol (chatd.doors.proxyheader)
+        if wrapped.partition(":")[0].strip().lower() == "ssl":
+            raise usage.UsageError(
+                f"cannot listen on {source}: a PROXY header comes before TLS, so the balancer "
+                "must end TLS; listen on haproxy:tcp:... behind it"
+            )
+        check_endpoint(wrapped, source)
+        return
     try:
         endpoint = endpoints.serverFromString(None, description)
     except IndexError as error:
@@ -546,18 +548,18 @@ def makeService(options: Options) -> ChatService:
     if links is not None:
         links.setServiceParent(chat)
     for description, source in options.listeners():
-        endpoint = endpoints.serverFromString(reactor, description)
+        endpoint = server_endpoint(reactor, description)
         Listener(endpoint, door, source).setServiceParent(chat)
     if web is not None:
         proxies = TrustedProxies(options["web-trusted-proxy"] or ())
         page = WebSite(web, options["web-origin"] or (), proxies)
-        endpoint = endpoints.serverFromString(reactor, options["web"])
+        endpoint = server_endpoint(reactor, options["web"])
         Listener(endpoint, page, options.spelled("web")).setServiceParent(chat)
     if options["metrics"] is not None:
         from chatd.metrics import MetricsSite, metrics_registry  # imports the reactor
 
         site = MetricsSite(metrics_registry(hub, doors, store))
-        endpoint = endpoints.serverFromString(reactor, options["metrics"])
+        endpoint = server_endpoint(reactor, options["metrics"])
         Listener(endpoint, site, options.spelled("metrics")).setServiceParent(chat)
     return chat
 
