@@ -8,6 +8,8 @@ import socket
 import struct
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.testing import StringTransport
 from websocket_peer import WebSocketPeer
@@ -94,6 +96,25 @@ def test_part_of_a_header_waits_for_the_rest(data):
 def test_anything_else_is_no_header(data):
     with pytest.raises(BadHeader):
         read_header(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.sampled_from([b"", b"PROXY ", b"PROXY TCP4 ", b"PROXY TCP6 ", V2_SIGNATURE]),
+    rest=st.binary(max_size=300),
+    cut=st.integers(min_value=0, max_value=400),
+)
+def test_any_bytes_are_a_header_part_of_one_or_no_header(start, rest, cut):
+    """Whatever arrives, the reader answers with a header, a wait or BadHeader, never another
+    error; a header ends within what arrived; and a header that was whole stays so with more."""
+    data = (start + rest)[:cut] if cut < len(start + rest) else start + rest
+    try:
+        header = read_header(data)
+    except BadHeader:
+        return
+    if header is not None:
+        assert 0 < header[1] <= len(data)
+        assert read_header(data + b"more") == header
 
 
 class Balanced:
