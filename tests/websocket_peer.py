@@ -121,13 +121,15 @@ class SocketWebSocket(WebSocketPeer):
         host: str = "127.0.0.1",
         wrap=None,
         headers: Sequence[tuple[str, str]] = (),
+        preface: bytes = b"",
     ) -> None:
-        """Connect and upgrade; ``wrap`` turns the socket into another (TLS, say) first."""
+        """Connect and upgrade; ``wrap`` turns the socket into another (TLS, say) first, and
+        ``preface`` goes before the request (a balancer's PROXY header, say)."""
         super().__init__()
         self.sock = socket.create_connection((host, port), timeout=WAIT)
         if wrap is not None:
             self.sock = wrap(self.sock)
-        self.sock.sendall(self.handshake(f"{host}:{port}", origin, headers=headers))
+        self.sock.sendall(preface + self.handshake(f"{host}:{port}", origin, headers=headers))
         deadline = time.monotonic() + WAIT
         while not self.accepted and self.rejected is None:
             self._read(deadline)

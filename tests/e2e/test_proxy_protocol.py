@@ -6,6 +6,8 @@ from __future__ import annotations
 import socket
 import struct
 
+from websocket_peer import SocketWebSocket
+
 LOCAL = "interface=127.0.0.1"
 V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
 
@@ -48,4 +50,20 @@ def test_users_behind_a_balancer_count_as_themselves(daemon, peers):
     log = server.wait_for_log(r"(ann joined from .*)\n")[0]
     assert log == "ann joined from 203.0.113.5:5555"
     assert "closed 127.0.0.1 before the chat: no PROXY protocol header" in server.log()
+    server.assert_no_errors()
+
+
+def test_the_web_door_behind_a_balancer_chats_as_the_address_it_names(daemon, peers):
+    """--web haproxy:tcp:...: a WebSocket after its PROXY header is its source's, and chats."""
+    server = daemon("chatd", "--listen", f"tcp:0:{LOCAL}", "--web", f"haproxy:tcp:0:{LOCAL}",
+                    "--db", ":memory:")  # fmt: skip
+    line_port, web_port = server.ports(2)
+    web = SocketWebSocket(web_port, preface=v2("203.0.113.9", 7777))
+    assert web.join("wes") == {"type": "welcome", "name": "wes"}
+    nc = peers(line_port)
+    nc.join("nia")
+    web.send({"type": "say", "text": "hi nia"})
+    assert nc.next_line() == "wes: hi nia"
+    joined = server.wait_for_log(r"(wes joined from .*)\n")[0]
+    assert joined == "wes joined from web 203.0.113.9:7777"
     server.assert_no_errors()
