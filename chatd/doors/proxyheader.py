@@ -213,6 +213,9 @@ class HeaderFirstFactory(WrappingFactory[HeaderFirst]):
     def buildProtocol(self, addr: IAddress | None) -> HeaderFirst:
         return HeaderFirst(self)  # the door is built once the header is read
 
+    def stopFactory(self) -> None:
+        self._refusals_logged.stop()  # say now what was held back, rather than never
+
     def refused(self, peer: IAddress | None, why: str) -> None:
         """A connection sent no valid header: say so, at most once per address per window."""
         address = host(peer) if peer is not None else None

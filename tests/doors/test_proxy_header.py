@@ -198,6 +198,19 @@ def test_a_connection_without_a_header_is_closed_before_the_chat_and_logged_once
     assert warnings == ["closed 10.0.0.2 before the chat: no PROXY protocol header"]
 
 
+def test_what_the_log_held_back_is_said_when_the_listener_stops(chat, log_capture):
+    balanced = Balanced(chat)
+    balanced.factory.doStart()
+    for _ in range(3):
+        balanced.connect(b"GET / HTTP/1.0\r\n")
+    balanced.factory.doStop()
+    assert [line for line in log_capture.formatted() if "PROXY" in line] == [
+        "closed 10.0.0.2 before the chat: no PROXY protocol header",
+        "2 more connections without a PROXY header from 10.0.0.2 in the last 10 s"
+        " (not logged one by one)",
+    ]
+
+
 def test_a_connection_lost_before_its_header_never_reaches_the_door(chat):
     balanced = Balanced(chat)
     balanced.lose(balanced.connect(b"PROXY TCP4"))

@@ -159,6 +159,29 @@ def test_a_trusted_proxys_unreadable_header_counts_as_the_proxy_and_is_logged_on
     ]
 
 
+def test_a_long_forged_chain_costs_nothing_and_names_the_client(chat, log_capture):
+    """A client may send thousands of entries for the proxy to append to: only the right end
+    is read."""
+    trusting(chat)
+    web = via_proxy(chat, "6.6.6.6, " * 1500 + "203.0.113.5")
+    web.send({"type": "name", "name": "ann"})
+    assert {"type": "welcome", "name": "ann"} in web.take()
+    assert chat.hub.find_user("ann").address == "203.0.113.5"
+
+
+def test_what_the_log_held_back_is_said_when_the_site_stops(make_chat, log_capture):
+    chat = trusting(make_chat())
+    chat.site.doStart()
+    for _ in range(3):
+        via_proxy(chat, "unknown")
+    chat.site.doStop()
+    held = [line for line in log_capture.formatted() if "X-Forwarded-For headers" in line]
+    assert held == [
+        "2 more unreadable X-Forwarded-For headers from 127.0.0.1 in the last 10 s"
+        " (not logged one by one)"
+    ]
+
+
 @pytest.mark.parametrize(
     "trusted, proto, allowed",
     [

@@ -187,6 +187,10 @@ class WebSite(server.Site):
         self.proxies = proxies or TrustedProxies()
         self._unreadable_logged = LogQuota(factory.hub.clock, "unreadable X-Forwarded-For headers")
 
+    def stopFactory(self) -> None:
+        super().stopFactory()
+        self._unreadable_logged.stop()  # say now what was held back, rather than never
+
     def forwarded(self, request: server.Request) -> Forwarded | None:
         """What a trusted proxy said about ``request``: None if it came from anyone else, or
         from a proxy whose X-Forwarded-For cannot be read (logged; it counts as the proxy's)."""
