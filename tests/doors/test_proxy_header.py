@@ -63,6 +63,7 @@ V6_BODY = (
     ],
 )
 def test_a_whole_header_names_its_source_and_ends_where_it_says(data, source):
+    """A v1 or v2 header gives its source (None: a health check) and where the chat starts."""
     assert read_header(data + b"alice\n") == (source, len(data))
 
 
@@ -70,6 +71,7 @@ def test_a_whole_header_names_its_source_and_ends_where_it_says(data, source):
     "data", [b"", b"P", b"PROXY", b"PROXY TCP4 203.0.113", V2_SIGNATURE[:5], v2()[:15], v2()[:20]]
 )
 def test_part_of_a_header_waits_for_the_rest(data):
+    """A header cut anywhere is waited for, not refused."""
     assert read_header(data) is None
 
 
@@ -94,6 +96,7 @@ def test_part_of_a_header_waits_for_the_rest(data):
     ],
 )
 def test_anything_else_is_no_header(data):
+    """Chat, HTTP, telnet, a lower-case or malformed v1 header and a bad v2 one are refused."""
     with pytest.raises(BadHeader):
         read_header(data)
 
@@ -149,6 +152,7 @@ def lines(chat, transport: StringTransport) -> list[str]:
 
 
 def test_the_door_sees_the_connection_only_once_the_header_is_read(chat):
+    """No prompt and no admission before the header; then the user is the header's source."""
     balanced = Balanced(chat)
     transport = balanced.connect(v1()[:20])
     assert lines(chat, transport) == [] and chat.hub.connection_count == 0
@@ -173,6 +177,7 @@ def test_each_user_counts_as_the_address_the_balancer_names(make_chat):
 
 
 def test_an_address_ban_applies_to_the_user_not_the_balancer(make_chat):
+    """An address ban refuses the banned user behind the balancer, not the others."""
     store = MemoryStore()
     store.put_ban(Ban("203.0.113.0/24", "203.0.113.0/24", "olga", 0.0))
     chat = make_chat(store=store)
@@ -199,6 +204,7 @@ def test_a_connection_without_a_header_is_closed_before_the_chat_and_logged_once
 
 
 def test_what_the_log_held_back_is_said_when_the_listener_stops(chat, log_capture):
+    """Refusals the quota held back are counted in the log when the listener stops."""
     balanced = Balanced(chat)
     balanced.factory.doStart()
     for _ in range(3):
@@ -212,6 +218,7 @@ def test_what_the_log_held_back_is_said_when_the_listener_stops(chat, log_captur
 
 
 def test_a_connection_lost_before_its_header_never_reaches_the_door(chat):
+    """A connection gone mid-header leaves nothing behind: no door connection, no deadline."""
     balanced = Balanced(chat)
     balanced.lose(balanced.connect(b"PROXY TCP4"))
     assert balanced.factory.protocols == {}
@@ -220,6 +227,7 @@ def test_a_connection_lost_before_its_header_never_reaches_the_door(chat):
 
 
 def test_a_user_behind_the_balancer_chats_and_quits_as_anyone(chat):
+    """Header, name, a line and <quit> in one packet: the user chats and leaves as usual."""
     balanced = Balanced(chat)
     bob = chat.join("bob")
     transport = balanced.connect(v1() + b"alice\nhello\n<quit>\n")

@@ -52,11 +52,13 @@ def client_of(trusted, peer, *values):
     ],
 )
 def test_the_client_is_the_first_untrusted_address_from_the_right(trusted, peer, values, client):
+    """Only a trusted proxy is believed, and only the right end of what it forwards."""
     assert client_of(trusted, peer, *values) == client
 
 
 @pytest.mark.parametrize("value", ["unknown", "203.0.113.5, evil", "999.1.2.3", "_hidden"])
 def test_an_entry_a_trusted_proxy_wrote_that_is_no_address_is_refused(value):
+    """An entry the trusted proxy wrote that is no address is an error, not a guess."""
     with pytest.raises(UnreadableForwarding, match="is no address"):
         client_of([PROXY], PROXY, value)
 
@@ -74,12 +76,14 @@ def test_an_entry_a_trusted_proxy_wrote_that_is_no_address_is_refused(value):
     ],
 )
 def test_x_forwarded_proto_says_whether_the_browser_used_https(values, secure):
+    """The nearest proxy's https or http counts; anything else says nothing."""
     found = forwarded([PROXY], PROXY, x_forwarded_for=["203.0.113.5"], x_forwarded_proto=values)
     assert found is not None and found.secure is secure
 
 
 @pytest.mark.parametrize("text", ["10.0.0.0/33", "example.org", "", "10.0.0.0/8/8"])
 def test_a_trusted_proxy_must_be_an_address_or_a_network(text):
+    """A name or a malformed network is refused with the value named."""
     with pytest.raises(ValueError, match="is not an address or network"):
         network_of(text)
 
@@ -170,6 +174,7 @@ def test_a_long_forged_chain_costs_nothing_and_names_the_client(chat, log_captur
 
 
 def test_what_the_log_held_back_is_said_when_the_site_stops(make_chat, log_capture):
+    """Unreadable headers the quota held back are counted in the log when the site stops."""
     chat = trusting(make_chat())
     chat.site.doStart()
     for _ in range(3):
@@ -191,6 +196,7 @@ def test_what_the_log_held_back_is_said_when_the_site_stops(make_chat, log_captu
     ],
 )
 def test_x_forwarded_proto_makes_the_pages_https_origin_its_own(chat, trusted, proto, allowed):
+    """Behind a trusted proxy that ends TLS the page's https origin is its own; otherwise 403."""
     if trusted:
         trusting(chat)
     more = [("X-Forwarded-Proto", proto)] if proto is not None else []
