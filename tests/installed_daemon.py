@@ -99,6 +99,9 @@ class Daemon:
     """A running ``twistd -n --pidfile= ARGS`` (or ``COMMAND ARGS``) whose output a thread
     collects."""
 
+    #: Texts whose log records (with the traceback under them) are no error (allow_in_log).
+    _allowed: tuple[str, ...] = ()
+
     def __init__(
         self,
         args: list[str],
@@ -108,8 +111,6 @@ class Daemon:
         command: list[str] | None = None,
     ) -> None:
         self.args = [*(command or [TWISTD, "-n", "--pidfile="]), *args]
-        #: Texts whose log records (with the traceback under them) are no error (allow_in_log).
-        self._allowed: list[str] = []
         self._output = b""
         self._changed = threading.Condition()
         self._ended = False
@@ -181,7 +182,7 @@ class Daemon:
     def allow_in_log(self, text: str) -> None:
         """Log records that contain ``text`` (with the traceback under them) are no error, for
         the test's own checks and the fixture's after it."""
-        self._allowed.append(text)
+        self._allowed = (*self._allowed, text)
 
     def assert_no_errors(self) -> None:
         """No traceback and no unhandled error in the log, but in records :meth:`allow_in_log`
