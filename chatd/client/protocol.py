@@ -126,8 +126,8 @@ class ChatClientProtocol(LineReceiver):
     refuses ``name`` and the person may type another.  ``on_silence(seconds)`` is called once if
     the server sends nothing at all for ``silence_seconds`` after the connection opens; the
     connection stays open.  With ``rooms_probe`` set to True or False, receipts are switched on
-    or off right after the welcome, before any held line, and ``on_rooms(has_rooms)`` says how
-    the server answered (see the module's docstring).
+    or off right after the welcome, and ``on_rooms(has_rooms)`` says how the server answered
+    (see the module's docstring); lines typed meanwhile are held until it has said so.
     """
 
     delimiter = b"\n"
@@ -274,12 +274,14 @@ class ChatClientProtocol(LineReceiver):
             self._probing = False
             self.has_rooms = line.kind is not LineKind.ERROR
             if self._on_rooms is not None:
-                self._on_rooms(self.has_rooms)
+                self._on_rooms(self.has_rooms)  # which may send the face's own commands first
+            if self._held:
+                self._send_held()
         elif first_welcome:
             if self._rooms_probe is not None and not self._quit_sent:
                 self._probing = True
                 self._write(f"/receipts {'on' if self._rooms_probe else 'off'}")
-            if self._held:
+            elif self._held:
                 self._send_held()
         elif line.kind is LineKind.ERROR and self._name_answered and not self._welcomed:
             self._name_refused(line.body)
@@ -309,7 +311,10 @@ class ChatClientProtocol(LineReceiver):
     # Inside
 
     def _holding(self) -> bool:
-        return not self._connected or self._hold_until_welcome
+        # While the probe is out, what is typed waits for the face's own commands (rejoining
+        # rooms, say) that its answer brings: sent first, one of them could otherwise be read
+        # as the answer to a password request the typed line causes.
+        return not self._connected or self._hold_until_welcome or self._probing
 
     def _write(self, line: str) -> None:
         self.transport.write(line.encode("utf-8", "replace") + b"\n")

@@ -394,15 +394,23 @@ def test_the_silence_timer_ends_with_the_connection():
     ],
 )
 def test_the_rooms_probe_asks_after_the_welcome_and_hides_the_answer(answer, has_rooms):
-    """``/receipts on`` goes first after the welcome; its answer is reported, not shown."""
+    """``/receipts on`` goes first after the welcome; its answer is reported, not shown; what
+    was typed meanwhile goes after what the face sends when told (its rooms, say)."""
     reported: list[bool] = []
-    wire = Wire(name="gwen", rooms_probe=True, on_rooms=reported.append)
+
+    def told(has_rooms: bool) -> None:
+        reported.append(has_rooms)
+        wire.client.send("/join #mine")
+
+    wire = Wire(name="gwen", rooms_probe=True, on_rooms=told)
     wire.client.send("held")
     wire.connect()
     wire.receive(PROMPT)
     wire.receive(welcome("gwen"))
-    assert wire.sent() == ["gwen", "/receipts on", "held"]
+    wire.client.send("typed while probing")
+    assert wire.sent() == ["gwen", "/receipts on"]
     wire.receive(b"bob: before the answer\r\n" + answer + b"* Receipts are on\r\n")
+    assert wire.sent() == ["/join #mine", "held", "typed while probing"]
     assert reported == [has_rooms]
     assert wire.client.has_rooms is has_rooms
     # Only the one answer is hidden: a later one (the person's own /receipts) is shown.
