@@ -23,6 +23,8 @@ from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.interfaces import IAddress
 from twisted.web.http_headers import Headers
 
+from chatd.core.moderation import Network, parse_network
+
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -83,14 +85,15 @@ class TrustedProxies:
         return Forwarded(kind("TCP", str(client), 0), _secure(headers))
 
 
-def network_of(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-    """The network ``text`` names (an address is a network of one); ValueError if none."""
-    try:
-        return ipaddress.ip_network(text.strip(), strict=False)
-    except ValueError:
+def network_of(text: str) -> Network:
+    """The network ``text`` names (an address is a network of one), as a ban's is read;
+    ValueError, naming it, if none."""
+    network = parse_network(text.strip())
+    if network is None:
         raise ValueError(
             f"{text.strip()!r} is not an address or network such as 127.0.0.1 or 10.0.0.0/8"
-        ) from None
+        )
+    return network
 
 
 def _ip(text: str) -> IP | None:
